@@ -1,0 +1,94 @@
+package freshtoken
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Errors returned by freshtoken. Match them with errors.Is; the text after the
+// sentinel (and the sentinel's own text) is for logs and is not part of the API.
+//
+// Every guard returns nil claims together with an error wrapping exactly one
+// of these sentinels, so a switch on errors.Is is exhaustive.
+var (
+	// ErrMalformed: the input is not a compact JWS token freshtoken could have
+	// written (wrong shape, bad base64url, invalid JSON, an unsupported header
+	// parameter, too large).
+	ErrMalformed = errors.New("freshtoken: malformed token")
+
+	// ErrSignature: the signature does not verify, or the header names an
+	// algorithm other than the one configured for its key.
+	ErrSignature = errors.New("freshtoken: invalid signature")
+
+	// ErrUnknownKey: the token's "kid" names no key the Manager knows. A
+	// retired key that was removed from Config.VerifyKeys ends up here.
+	ErrUnknownKey = errors.New("freshtoken: unknown signing key")
+
+	// ErrInvalidClaims: a required claim is missing or of the wrong type, the
+	// issuer or audience does not match, or the lifetime exceeds the configured TTL.
+	ErrInvalidClaims = errors.New("freshtoken: invalid claims")
+
+	// ErrExpired: the token's "exp" has passed (after the leeway).
+	ErrExpired = errors.New("freshtoken: token expired")
+
+	// ErrNotYetValid: the token's "nbf" or "iat" lies in the future (after the leeway).
+	ErrNotYetValid = errors.New("freshtoken: token not yet valid")
+
+	// ErrWrongType: an access token was presented where a refresh token is
+	// required, or the reverse.
+	ErrWrongType = errors.New("freshtoken: wrong token type")
+
+	// ErrNotFresh: the access token is valid but does not come from a recent
+	// enough login. The user must log in again. The error is a *FreshnessError.
+	ErrNotFresh = errors.New("freshtoken: fresh login required")
+
+	// ErrInvalidKey: Config.Key or one of Config.VerifyKeys cannot be used
+	// (returned by New only).
+	ErrInvalidKey = errors.New("freshtoken: unusable key")
+
+	// ErrInvalidConfig: a Config field or an Issue option is out of range
+	// (returned by New and Issue only).
+	ErrInvalidConfig = errors.New("freshtoken: invalid configuration")
+)
+
+// FreshnessError is the error a freshness guard returns for a valid access
+// token that is not fresh enough. It matches ErrNotFresh with errors.Is and
+// carries what an HTTP layer needs to ask for a new login (RFC 9470).
+type FreshnessError struct {
+	// MaxAge is the largest allowed time since the login, when the guard asked
+	// for one (RequireLoginWithin, or Config.FreshFor for RequireFresh);
+	// zero when only the fresh flag was required.
+	MaxAge time.Duration
+	// AuthTime is when the user last actively logged in, from the token's
+	// "auth_time" claim; zero if the token has none.
+	AuthTime time.Time
+	// Refreshed reports that the token came from Refresh rather than a login.
+	Refreshed bool
+}
+
+func (e *FreshnessError) Error() string {
+	switch {
+	case e.Refreshed && e.MaxAge == 0:
+		return ErrNotFresh.Error() + ": token was refreshed, not issued at login"
+	case e.AuthTime.IsZero():
+		return ErrNotFresh.Error() + ": token carries no login time"
+	default:
+		return fmt.Sprintf("%s: last login at %s, more than %s ago",
+			ErrNotFresh.Error(), e.AuthTime.UTC().Format(time.RFC3339), e.MaxAge)
+	}
+}
+
+// Unwrap makes errors.Is(err, ErrNotFresh) true.
+func (e *FreshnessError) Unwrap() error { return ErrNotFresh }
+
+// tokenError adds a detail to a sentinel without fmt on the common paths.
+type tokenError struct {
+	kind   error
+	detail string
+}
+
+func (e *tokenError) Error() string { return e.kind.Error() + ": " + e.detail }
+func (e *tokenError) Unwrap() error { return e.kind }
+
+func errorf(kind error, detail string) error { return &tokenError{kind: kind, detail: detail} }

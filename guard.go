@@ -1,0 +1,75 @@
+package freshtoken
+
+import (
+	"context"
+	"time"
+)
+
+// RequireAccess returns the claims of a valid access token: signed by a
+// configured key, well formed, of the access type, not expired. It is the
+// guard for ordinary authenticated actions. On failure the claims are nil and
+// the error matches one of the package's sentinels.
+func (m *Manager) RequireAccess(ctx context.Context, token string) (*Claims, error) {
+	return m.verify(ctx, token, AccessToken)
+}
+
+// RequireRefresh returns the claims of a valid refresh token: the guard for
+// refresh and logout endpoints. An access token fails with ErrWrongType.
+func (m *Manager) RequireRefresh(ctx context.Context, token string) (*Claims, error) {
+	return m.verify(ctx, token, RefreshToken)
+}
+
+// verify applies every rule a token of type want must pass: first what the
+// token proves about itself (parse), then what depends on the configuration,
+// the clock and the caller.
+func (m *Manager) verify(ctx context.Context, tok string, want TokenType) (*Claims, error) {
+	c, err := m.parse(tok)
+	if err != nil {
+		return nil, err
+	}
+	if c.Type != want {
+		return nil, errorf(ErrWrongType, "got "+c.Type.String()+" token, want "+want.String())
+	}
+	if err := m.validate(c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// validate applies the rules that depend on the configuration and the clock.
+func (m *Manager) validate(c *Claims) error {
+	if m.issuer != "" && c.Issuer != m.issuer {
+		return errorf(ErrInvalidClaims, "wrong issuer")
+	}
+	if m.audience != "" && !contains(c.Audience, m.audience) {
+		return errorf(ErrInvalidClaims, "wrong audience")
+	}
+	now := m.now()
+	if !now.Before(c.ExpiresAt.Add(m.leeway)) {
+		return errorf(ErrExpired, "expired at "+c.ExpiresAt.Format(time.RFC3339))
+	}
+	latest := now.Add(m.leeway)
+	if c.IssuedAt.After(latest) || c.NotBefore.After(latest) {
+		return errorf(ErrNotYetValid, "issued in the future or not valid yet")
+	}
+	ttl := m.accessTTL
+	if c.Type == RefreshToken {
+		ttl = m.refreshTTL
+	}
+	if !c.ExpiresAt.After(c.IssuedAt) || c.ExpiresAt.Sub(c.IssuedAt) > ttl {
+		return errorf(ErrInvalidClaims, "lifetime is not within the configured TTL")
+	}
+	if c.AuthTime.After(c.IssuedAt) {
+		return errorf(ErrInvalidClaims, "auth_time is after iat")
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

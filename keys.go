@@ -1,0 +1,228 @@
+package freshtoken
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
+	"github.com/lestrrat-go/jwx/v2/jws"
+)
+
+// This file is the only one that touches jwx's jws and jwk packages for
+// signing and verifying; keeping it that way keeps a move to a newer jwx small.
+
+// key is one configured key: the signing key, or a verification-only one.
+type key struct {
+	id     string
+	alg    string
+	public any // the public key, or the HMAC secret ([]byte)
+	hmac   bool
+
+	verifier jws.Verifier
+}
+
+// signingKey is the key tokens are signed with.
+type signingKey struct {
+	key
+	private any
+	signer  jws.Signer
+}
+
+// minHMACLen is the shortest secret accepted for each HMAC algorithm:
+// as long as the hash output (RFC 7518 §3.2, RFC 8725 §3.5).
+var minHMACLen = map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}
+
+// newSigningKey checks k (with the configured algorithm and key ID, which may
+// be empty) and prepares it for signing and verifying.
+func newSigningKey(k any, alg, kid string) (*signingKey, error) {
+	raw, jwkAlg, jwkID, err := rawKey(k)
+	if err != nil {
+		return nil, err
+	}
+	if alg == "" {
+		alg = jwkAlg
+	}
+	if kid == "" {
+		kid = jwkID
+	}
+	var private, public any
+	switch rk := raw.(type) {
+	case ed25519.PrivateKey:
+		if len(rk) != ed25519.PrivateKeySize {
+			return nil, errorf(ErrInvalidKey, "ed25519 private key has the wrong length")
+		}
+		private, public = rk, rk.Public()
+	case *ecdsa.PrivateKey:
+		private, public = rk, &rk.PublicKey
+	case *rsa.PrivateKey:
+		private, public = rk, &rk.PublicKey
+	case []byte:
+		private, public = rk, rk
+	case ed25519.PublicKey, *ecdsa.PublicKey, *rsa.PublicKey:
+		return nil, errorf(ErrInvalidKey, fmt.Sprintf("Config.Key is a public key (%T); it needs the private key to sign (put public keys in VerifyKeys)", k))
+	default:
+		return nil, errorf(ErrInvalidKey, fmt.Sprintf("unsupported key type %T", k))
+	}
+	pk, err := newKey(public, alg, kid)
+	if err != nil {
+		return nil, err
+	}
+	signer, err := jws.NewSigner(jwa.SignatureAlgorithm(pk.alg))
+	if err != nil {
+		return nil, errorf(ErrInvalidKey, err.Error())
+	}
+	return &signingKey{key: *pk, private: private, signer: signer}, nil
+}
+
+// newVerifyKey prepares a verification-only key: a public key, a private key
+// (its public half is used), an HMAC secret, or a jwk.Key.
+func newVerifyKey(k any) (*key, error) {
+	raw, alg, kid, err := rawKey(k)
+	if err != nil {
+		return nil, err
+	}
+	switch rk := raw.(type) {
+	case ed25519.PrivateKey:
+		raw = rk.Public()
+	case *ecdsa.PrivateKey:
+		raw = &rk.PublicKey
+	case *rsa.PrivateKey:
+		raw = &rk.PublicKey
+	}
+	return newKey(raw, alg, kid)
+}
+
+// rawKey unwraps a jwk.Key into its raw key, algorithm and key ID.
+func rawKey(k any) (raw any, alg, kid string, err error) {
+	jk, ok := k.(jwk.Key)
+	if !ok {
+		if _, ok := k.(string); ok {
+			return nil, "", "", errorf(ErrInvalidKey, "an HMAC secret must be a []byte, not a string")
+		}
+		return k, "", "", nil
+	}
+	if err := jk.Raw(&raw); err != nil {
+		return nil, "", "", errorf(ErrInvalidKey, err.Error())
+	}
+	if a := jk.Algorithm(); a != nil {
+		alg = a.String()
+	}
+	return raw, alg, jk.KeyID(), nil
+}
+
+// newKey checks that public suits alg (choosing alg from the key when empty)
+// and derives the key ID when kid is empty.
+func newKey(public any, alg, kid string) (*key, error) {
+	k := &key{id: kid, alg: alg, public: public}
+	switch pub := public.(type) {
+	case ed25519.PublicKey:
+		if len(pub) != ed25519.PublicKeySize {
+			return nil, errorf(ErrInvalidKey, "ed25519 public key has the wrong length")
+		}
+		if k.alg == "" {
+			k.alg = "EdDSA"
+		}
+		if k.alg != "EdDSA" {
+			return nil, algMismatch(k.alg, public)
+		}
+	case *ecdsa.PublicKey:
+		var want string
+		switch pub.Curve {
+		case elliptic.P256():
+			want = "ES256"
+		case elliptic.P384():
+			want = "ES384"
+		case elliptic.P521():
+			want = "ES512"
+		default:
+			return nil, errorf(ErrInvalidKey, "unsupported ECDSA curve")
+		}
+		if k.alg == "" {
+			k.alg = want
+		}
+		if k.alg != want {
+			return nil, algMismatch(k.alg, public)
+		}
+	case *rsa.PublicKey:
+		if pub.N.BitLen() < 2048 {
+			return nil, errorf(ErrInvalidKey, fmt.Sprintf("RSA key has %d bits, at least 2048 are required", pub.N.BitLen()))
+		}
+		if k.alg == "" {
+			k.alg = "RS256"
+		}
+		switch k.alg {
+		case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
+		default:
+			return nil, algMismatch(k.alg, public)
+		}
+	case []byte:
+		k.hmac = true
+		if k.alg == "" {
+			k.alg = "HS256"
+		}
+		min, ok := minHMACLen[k.alg]
+		if !ok {
+			return nil, algMismatch(k.alg, public)
+		}
+		if len(pub) < min {
+			return nil, errorf(ErrInvalidKey, fmt.Sprintf("%s secret has %d bytes, at least %d are required", k.alg, len(pub), min))
+		}
+		// Keep a copy: the caller may reuse its slice.
+		k.public = append([]byte(nil), pub...)
+	default:
+		return nil, errorf(ErrInvalidKey, fmt.Sprintf("unsupported key type %T", public))
+	}
+	v, err := jws.NewVerifier(jwa.SignatureAlgorithm(k.alg))
+	if err != nil {
+		return nil, errorf(ErrInvalidKey, err.Error())
+	}
+	k.verifier = v
+	if k.id == "" {
+		id, err := deriveKeyID(k.public, k.hmac)
+		if err != nil {
+			return nil, err
+		}
+		k.id = id
+	}
+	return k, nil
+}
+
+func algMismatch(alg string, public any) error {
+	return errorf(ErrInvalidKey, fmt.Sprintf("algorithm %q does not fit a %T", alg, public))
+}
+
+// deriveKeyID names a key when the configuration does not: the RFC 7638
+// thumbprint for public keys; for HMAC secrets, a hash under a fixed label, so
+// the kid reveals nothing usable about the secret.
+func deriveKeyID(public any, hmac bool) (string, error) {
+	if hmac {
+		h := sha256.New()
+		h.Write([]byte("freshtoken hmac key id\x00"))
+		h.Write(public.([]byte))
+		return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:12]), nil
+	}
+	jk, err := jwk.FromRaw(public)
+	if err != nil {
+		return "", errorf(ErrInvalidKey, err.Error())
+	}
+	tp, err := jk.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return "", errorf(ErrInvalidKey, err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(tp), nil
+}
+
+func (k *signingKey) sign(input []byte) ([]byte, error) {
+	return k.signer.Sign(input, k.private)
+}
+
+func (k *key) verify(input, sig []byte) bool {
+	return k.verifier.Verify(input, sig, k.public) == nil
+}

@@ -1,0 +1,433 @@
+package freshtoken
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultAccessTTL    = 15 * time.Minute
+	DefaultRefreshTTL   = 30 * 24 * time.Hour
+	DefaultLeeway       = 5 * time.Second
+	DefaultMaxTokenSize = 8 << 10
+)
+
+// Config configures a Manager. The zero value of every field but Key means the
+// default stated beside it.
+type Config struct {
+	// Key signs new tokens and verifies them. It is one of:
+	//   - ed25519.PrivateKey: EdDSA
+	//   - *ecdsa.PrivateKey: ES256, ES384 or ES512, by curve
+	//   - *rsa.PrivateKey (at least 2048 bits): RS256, or PS256 and the
+	//     others when Algorithm says so
+	//   - []byte: an HMAC secret, HS256 unless Algorithm says HS384 or HS512;
+	//     at least as long as the hash (32 bytes for HS256), so a password
+	//     will not do
+	//   - a jwk.Key holding one of the above; its "alg" and "kid" are used
+	//     when Algorithm and KeyID are empty.
+	// Required.
+	Key any
+
+	// Algorithm is the JWS algorithm ("EdDSA", "ES256", "PS256", "HS512", ...).
+	// Zero: chosen from Key as above. Verification always uses the algorithm
+	// configured for the key a token names; the token's header never chooses it.
+	Algorithm string
+
+	// KeyID is the "kid" written in every token's header.
+	// Zero: the RFC 7638 thumbprint of the public key (for HMAC, a hash of the secret).
+	KeyID string
+
+	// VerifyKeys are keys that verify tokens but never sign them: the keys a
+	// service signed with before a rotation. Each is a public key, a private
+	// key (only its public half is used), an HMAC secret or a jwk.Key, its
+	// algorithm and kid found as for Key. Tokens signed by a key stay valid
+	// until the key is removed from this list.
+	VerifyKeys []any
+
+	// Issuer is written as "iss" and, when set, required to match on every token.
+	// Zero: no "iss" is written or checked.
+	Issuer string
+
+	// Audience is written as "aud" and, when set, every token's "aud" must contain it.
+	// Zero: no "aud" is written or checked.
+	Audience string
+
+	// AccessTTL is how long an access token lives. Zero: 15 minutes.
+	// A token whose lifetime ("exp" minus "iat") exceeds it is rejected, so
+	// lowering it also shortens tokens already out.
+	AccessTTL time.Duration
+
+	// RefreshTTL is how long a refresh token lives, which is also the
+	// longest a login session can be kept going by refreshing. Zero: 30 days.
+	RefreshTTL time.Duration
+
+	// FreshFor limits how long after the login an access token from Issue
+	// counts as fresh. Zero: for its whole life (AccessTTL). Refreshed
+	// tokens are never fresh, whatever this says.
+	FreshFor time.Duration
+
+	// Leeway is the clock skew tolerated on "exp", "nbf" and "iat".
+	// Zero: 5 seconds. Negative: none.
+	Leeway time.Duration
+
+	// MaxTokenSize is the largest token, in bytes, a guard will look at;
+	// larger ones are rejected as ErrMalformed before any decoding.
+	// Zero: 8 KiB.
+	MaxTokenSize int
+
+	// Now is the clock. Zero: time.Now. Tests inject a fake one.
+	Now func() time.Time
+}
+
+// Manager issues and verifies tokens. It is safe for concurrent use; its
+// configuration is fixed at New.
+type Manager struct {
+	signing    *signingKey
+	keys       []*key // signing key first, then VerifyKeys
+	issuer     string
+	audience   string
+	accessTTL  time.Duration
+	refreshTTL time.Duration
+	freshFor   time.Duration
+	leeway     time.Duration
+	maxSize    int
+	now        func() time.Time
+
+	// The encoded headers never change, so they are built once.
+	accessHeader, refreshHeader string
+}
+
+// New checks cfg and returns a Manager. Errors match ErrInvalidKey or ErrInvalidConfig.
+func New(cfg Config) (*Manager, error) {
+	if cfg.Key == nil {
+		return nil, errorf(ErrInvalidKey, "Config.Key is required")
+	}
+	sk, err := newSigningKey(cfg.Key, cfg.Algorithm, cfg.KeyID)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manager{
+		signing:    sk,
+		keys:       []*key{&sk.key},
+		issuer:     cfg.Issuer,
+		audience:   cfg.Audience,
+		accessTTL:  orDefault(cfg.AccessTTL, DefaultAccessTTL),
+		refreshTTL: orDefault(cfg.RefreshTTL, DefaultRefreshTTL),
+		freshFor:   cfg.FreshFor,
+		leeway:     orDefault(cfg.Leeway, DefaultLeeway),
+		maxSize:    cfg.MaxTokenSize,
+		now:        cfg.Now,
+	}
+	for i, vk := range cfg.VerifyKeys {
+		k, err := newVerifyKey(vk)
+		if err != nil {
+			return nil, fmt.Errorf("VerifyKeys[%d]: %w", i, err)
+		}
+		for _, have := range m.keys {
+			if have.id == k.id {
+				return nil, errorf(ErrInvalidKey, fmt.Sprintf("VerifyKeys[%d] has key ID %q, which another key already uses", i, k.id))
+			}
+		}
+		m.keys = append(m.keys, k)
+	}
+	switch {
+	case cfg.AccessTTL < 0, cfg.RefreshTTL < 0, cfg.FreshFor < 0, cfg.MaxTokenSize < 0:
+		return nil, errorf(ErrInvalidConfig, "durations and sizes must not be negative (except Leeway)")
+	case m.accessTTL < time.Second || m.refreshTTL < time.Second:
+		return nil, errorf(ErrInvalidConfig, "AccessTTL and RefreshTTL must be at least one second")
+	}
+	if m.leeway < 0 {
+		m.leeway = 0
+	}
+	if m.maxSize == 0 {
+		m.maxSize = DefaultMaxTokenSize
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	m.accessHeader = encodeHeader(sk, AccessToken)
+	m.refreshHeader = encodeHeader(sk, RefreshToken)
+	return m, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+// TokenType tells access tokens from refresh tokens.
+type TokenType uint8
+
+const (
+	// AccessToken authorizes API calls. Header "typ": "at+jwt" (RFC 9068), claim "type": "access".
+	AccessToken TokenType = iota + 1
+	// RefreshToken only buys new access tokens. Header "typ": "refresh+jwt", claim "type": "refresh".
+	RefreshToken
+)
+
+func (t TokenType) String() string {
+	switch t {
+	case AccessToken:
+		return "access"
+	case RefreshToken:
+		return "refresh"
+	}
+	return "TokenType(" + strconv.Itoa(int(t)) + ")"
+}
+
+// headerType is the JOSE "typ" of each token type: explicit typing, RFC 8725 §3.11.
+func (t TokenType) headerType() string {
+	if t == AccessToken {
+		return "at+jwt"
+	}
+	return "refresh+jwt"
+}
+
+// Pair is what a login (Issue) or a refresh returns.
+type Pair struct {
+	Access           string
+	Refresh          string
+	AccessExpiresAt  time.Time
+	RefreshExpiresAt time.Time
+}
+
+// Claims are the verified contents of a token.
+type Claims struct {
+	Type    TokenType
+	Subject string // "sub": who the token is for
+	ID      string // "jti": unique per token
+	// SessionID ("sid") names the login session: the refresh token's ID, also
+	// carried by every access token issued or refreshed from it.
+	SessionID string
+	Issuer    string   // "iss", if any
+	Audience  []string // "aud", if any
+
+	IssuedAt  time.Time // "iat"
+	NotBefore time.Time // "nbf", zero if absent
+	ExpiresAt time.Time // "exp"
+	// AuthTime ("auth_time") is when the user last actively logged in; Issue
+	// sets it and Refresh carries it over.
+	AuthTime time.Time
+	// Fresh is the token's "fresh" claim: true only on access tokens made by
+	// Issue. RequireFresh also applies Config.FreshFor.
+	Fresh bool
+
+	// CSRF ("csrf") is the double-submit value bound into tokens issued
+	// with WithCSRF, for cookie-based clients; empty otherwise.
+	CSRF string
+
+	// Extra holds the application's own claims (from WithClaims), decoded as
+	// encoding/json decodes into an interface value. Nil when there are none.
+	Extra map[string]any
+
+	// rawExtra is Extra as written in the token (`"k":v,...`), so that
+	// Refresh copies the claims byte for byte.
+	rawExtra []byte
+}
+
+// IssueOption customizes Issue.
+type IssueOption func(*issueOptions) error
+
+type issueOptions struct {
+	extra []byte
+	csrf  bool
+}
+
+// reserved are the claims freshtoken owns; WithClaims cannot set them.
+var reserved = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", "auth_time", "type", "fresh", "csrf", "typ", "alg", "kid"}
+
+// WithClaims adds application claims (roles, tenant, ...) to both tokens;
+// Refresh copies them into every later access token. Each value must
+// marshal to JSON. A reserved claim name ("sub", "exp", "fresh", "type",
+// ...) makes Issue fail with ErrInvalidConfig.
+func WithClaims(claims map[string]any) IssueOption {
+	return func(o *issueOptions) error {
+		names := make([]string, 0, len(claims))
+		for name := range claims {
+			if name == "" || slices.Contains(reserved, name) {
+				return errorf(ErrInvalidConfig, fmt.Sprintf("claim %q is reserved", name))
+			}
+			names = append(names, name)
+		}
+		slices.Sort(names) // tokens are reproducible byte for byte
+		for _, name := range names {
+			v, err := json.Marshal(claims[name])
+			if err != nil {
+				return errorf(ErrInvalidConfig, fmt.Sprintf("claim %q: %v", name, err))
+			}
+			o.extra = appendString(o.extra, name)
+			o.extra = append(o.extra, ':')
+			o.extra = append(o.extra, v...)
+			o.extra = append(o.extra, ',')
+		}
+		return nil
+	}
+}
+
+// WithCSRF gives each token a random "csrf" claim, for clients that keep
+// their tokens in cookies: the client must echo the value in a header on
+// state-changing requests (double-submit). Refresh gives the new access token
+// a new value when the refresh token has one.
+func WithCSRF() IssueOption {
+	return func(o *issueOptions) error {
+		o.csrf = true
+		return nil
+	}
+}
+
+// Issue is the login: call it once the user's credentials are checked. It
+// returns a fresh access token and a refresh token, both carrying the
+// subject, the login time ("auth_time") and any WithClaims claims.
+func (m *Manager) Issue(ctx context.Context, subject string, opts ...IssueOption) (*Pair, error) {
+	if subject == "" {
+		return nil, errorf(ErrInvalidConfig, "the subject must not be empty")
+	}
+	var o issueOptions
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	now := m.now().Truncate(time.Second)
+	var ids [4]string
+	n := 2
+	if o.csrf {
+		n = 4
+	}
+	if err := newIDs(ids[:n]); err != nil {
+		return nil, err
+	}
+	sid := ids[1] // the refresh token's jti names the session
+	refresh := tokenFields{
+		typ: RefreshToken, subject: subject, id: sid, sessionID: sid, csrf: ids[3],
+		issuedAt: now, expiresAt: now.Add(m.refreshTTL), authTime: now, extra: o.extra,
+	}
+	access := tokenFields{
+		typ: AccessToken, subject: subject, id: ids[0], sessionID: sid, csrf: ids[2],
+		issuedAt: now, expiresAt: now.Add(m.accessTTL), authTime: now, fresh: true, extra: o.extra,
+	}
+	return m.signPair(&access, &refresh)
+}
+
+func (m *Manager) signPair(access, refresh *tokenFields) (*Pair, error) {
+	at, err := m.sign(access)
+	if err != nil {
+		return nil, err
+	}
+	rt, err := m.sign(refresh)
+	if err != nil {
+		return nil, err
+	}
+	return &Pair{Access: at, Refresh: rt, AccessExpiresAt: access.expiresAt, RefreshExpiresAt: refresh.expiresAt}, nil
+}
+
+// tokenFields is what goes into a new token.
+type tokenFields struct {
+	typ                 TokenType
+	subject, id         string
+	sessionID           string
+	csrf                string // empty: no csrf claim
+	issuedAt, expiresAt time.Time
+	authTime            time.Time
+	fresh               bool
+	extra               []byte // `"k":v,` pairs, each ending in a comma
+}
+
+// sign encodes and signs one token.
+func (m *Manager) sign(f *tokenFields) (string, error) {
+	header := m.accessHeader
+	if f.typ == RefreshToken {
+		header = m.refreshHeader
+	}
+	payload := make([]byte, 0, 256+len(f.extra))
+	payload = append(payload, '{')
+	if m.issuer != "" {
+		payload = append(payload, `"iss":`...)
+		payload = appendString(payload, m.issuer)
+		payload = append(payload, ',')
+	}
+	payload = append(payload, `"sub":`...)
+	payload = appendString(payload, f.subject)
+	if m.audience != "" {
+		payload = append(payload, `,"aud":`...)
+		payload = appendString(payload, m.audience)
+	}
+	payload = append(payload, `,"exp":`...)
+	payload = strconv.AppendInt(payload, f.expiresAt.Unix(), 10)
+	payload = append(payload, `,"iat":`...)
+	payload = strconv.AppendInt(payload, f.issuedAt.Unix(), 10)
+	payload = append(payload, `,"jti":"`...)
+	payload = append(payload, f.id...) // base64url: nothing to escape
+	payload = append(payload, `","sid":"`...)
+	payload = append(payload, f.sessionID...)
+	payload = append(payload, `","auth_time":`...)
+	payload = strconv.AppendInt(payload, f.authTime.Unix(), 10)
+	payload = append(payload, `,"type":"`...)
+	payload = append(payload, f.typ.String()...)
+	payload = append(payload, '"')
+	if f.typ == AccessToken {
+		payload = append(payload, `,"fresh":`...)
+		payload = strconv.AppendBool(payload, f.fresh)
+	}
+	if f.csrf != "" {
+		payload = append(payload, `,"csrf":"`...)
+		payload = append(payload, f.csrf...)
+		payload = append(payload, '"')
+	}
+	if len(f.extra) > 0 {
+		payload = append(payload, ',')
+		payload = append(payload, f.extra[:len(f.extra)-1]...) // drop the last comma
+	}
+	payload = append(payload, '}')
+
+	enc := base64.RawURLEncoding
+	buf := make([]byte, 0, len(header)+1+enc.EncodedLen(len(payload))+1+enc.EncodedLen(512))
+	buf = append(buf, header...)
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, payload)
+	sig, err := m.signing.sign(buf)
+	if err != nil {
+		return "", fmt.Errorf("freshtoken: signing failed: %w", err)
+	}
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, sig)
+	return string(buf), nil
+}
+
+func encodeHeader(k *signingKey, t TokenType) string {
+	h := []byte(`{"alg":`)
+	h = appendString(h, k.alg)
+	h = append(h, `,"typ":`...)
+	h = appendString(h, t.headerType())
+	h = append(h, `,"kid":`...)
+	h = appendString(h, k.id)
+	h = append(h, '}')
+	return base64.RawURLEncoding.EncodeToString(h)
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	v, _ := json.Marshal(s) // a string always marshals
+	return append(b, v...)
+}
+
+// newIDs fills ids with random 128-bit identifiers, base64url encoded.
+func newIDs(ids []string) error {
+	var raw [16]byte
+	for i := range ids {
+		if _, err := rand.Read(raw[:]); err != nil {
+			return fmt.Errorf("freshtoken: reading random bytes: %w", err)
+		}
+		ids[i] = base64.RawURLEncoding.EncodeToString(raw[:])
+	}
+	return nil
+}
