@@ -315,15 +315,24 @@ func (m *Manager) readHeader(hdr []byte) (TokenType, *key, error) {
 	if kid == nil {
 		return 0, nil, errorf(ErrMalformed, "header has no kid")
 	}
+	k := m.findKey(kid)
+	if k == nil {
+		return 0, nil, errorf(ErrUnknownKey, "no key with that kid")
+	}
+	if k.alg != string(alg) {
+		return 0, nil, errorf(ErrSignature, "header alg "+string(alg)+" is not the algorithm configured for its key")
+	}
+	return tt, k, nil
+}
+
+// findKey returns the configured key with the given ID, or nil.
+func (m *Manager) findKey(kid []byte) *key {
 	for _, k := range m.keys {
 		if k.id == string(kid) {
-			if k.alg != string(alg) {
-				return 0, nil, errorf(ErrSignature, "header alg "+string(alg)+" is not the algorithm configured for its key")
-			}
-			return tt, k, nil
+			return k
 		}
 	}
-	return 0, nil, errorf(ErrUnknownKey, "no key with that kid")
+	return nil
 }
 
 // rawString returns the contents of a JSON string written without escapes.
