@@ -20,10 +20,10 @@ func (m *Manager) RequireRefresh(ctx context.Context, token string) (*Claims, er
 }
 
 // verify applies every rule a token of type want must pass: first what the
-// token proves about itself (parse), then what depends on the configuration,
-// the clock and the caller.
+// token proves about itself (parse, or the cache of what earlier calls
+// proved), then what depends on the configuration, the clock and the caller.
 func (m *Manager) verify(ctx context.Context, tok string, want TokenType) (*Claims, error) {
-	c, err := m.parse(tok)
+	c, err := m.parseCached(tok)
 	if err != nil {
 		return nil, err
 	}

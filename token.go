@@ -82,6 +82,17 @@ type Config struct {
 	// Zero: 8 KiB.
 	MaxTokenSize int
 
+	// VerifiedCacheSize is how many verified tokens the Manager remembers,
+	// so that a token presented again (an access token is, on every request
+	// of its life) skips the signature check and the decoding. The cache
+	// only ever answers for the exact same token string; expiry, freshness,
+	// issuer, audience, the token type and every other rule that depends on
+	// the clock or the configuration still run on every call. Each entry
+	// costs about the token's length plus a few hundred bytes; when the
+	// cache is full the oldest entries make room first.
+	// Zero: no cache.
+	VerifiedCacheSize int
+
 	// Now is the clock. Zero: time.Now. Tests inject a fake one.
 	Now func() time.Time
 }
@@ -99,6 +110,7 @@ type Manager struct {
 	leeway     time.Duration
 	maxSize    int
 	now        func() time.Time
+	cache      *verifiedCache // nil unless Config.VerifiedCacheSize > 0
 
 	// The encoded headers never change, so they are built once.
 	accessHeader, refreshHeader string
@@ -138,7 +150,7 @@ func New(cfg Config) (*Manager, error) {
 		m.keys = append(m.keys, k)
 	}
 	switch {
-	case cfg.AccessTTL < 0, cfg.RefreshTTL < 0, cfg.FreshFor < 0, cfg.MaxTokenSize < 0:
+	case cfg.AccessTTL < 0, cfg.RefreshTTL < 0, cfg.FreshFor < 0, cfg.MaxTokenSize < 0, cfg.VerifiedCacheSize < 0:
 		return nil, errorf(ErrInvalidConfig, "durations and sizes must not be negative (except Leeway)")
 	case m.accessTTL < time.Second || m.refreshTTL < time.Second:
 		return nil, errorf(ErrInvalidConfig, "AccessTTL and RefreshTTL must be at least one second")
@@ -151,6 +163,9 @@ func New(cfg Config) (*Manager, error) {
 	}
 	if m.now == nil {
 		m.now = time.Now
+	}
+	if cfg.VerifiedCacheSize > 0 {
+		m.cache = newVerifiedCache(cfg.VerifiedCacheSize)
 	}
 	m.accessHeader = encodeHeader(sk, AccessToken)
 	m.refreshHeader = encodeHeader(sk, RefreshToken)
