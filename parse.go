@@ -217,7 +217,7 @@ func valueEnd(b []byte, i int) int {
 }
 
 // jsonString decodes a JSON string value; ok is false for any other kind of value.
-func jsonString(v []byte) (s string, ok bool) {
+func jsonString(v []byte) (string, bool) {
 	if len(v) < 2 || v[0] != '"' {
 		return "", false
 	}
@@ -225,6 +225,12 @@ func jsonString(v []byte) (s string, ok bool) {
 	if bytes.IndexByte(inner, '\\') < 0 {
 		return string(inner), true
 	}
+	return unescapeString(v)
+}
+
+// unescapeString is jsonString's slow path, kept apart so that the common
+// case does not put a string on the heap for json.Unmarshal to fill.
+func unescapeString(v []byte) (s string, ok bool) {
 	if err := json.Unmarshal(v, &s); err != nil {
 		return "", false
 	}
