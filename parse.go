@@ -27,12 +27,7 @@ func (m *Manager) parse(tok string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	var hbuf [256]byte
-	hdr, err := decodePart(hbuf[:0], h64)
-	if err != nil {
-		return nil, err
-	}
-	typ, k, err := m.readHeader(hdr)
+	typ, k, err := m.header(h64)
 	if err != nil {
 		return nil, err
 	}
@@ -57,6 +52,48 @@ func (m *Manager) parse(tok string) (*Claims, error) {
 		return nil, errorf(ErrInvalidClaims, "the type claim disagrees with the header typ")
 	}
 	return c, nil
+}
+
+// header returns the token type and key an encoded JOSE header names.
+func (m *Manager) header(h64 string) (TokenType, *key, error) {
+	for _, h := range m.knownHeaders {
+		if h.encoded == h64 {
+			return h.typ, h.key, nil
+		}
+	}
+	var hbuf [256]byte
+	hdr, err := decodePart(hbuf[:0], h64)
+	if err != nil {
+		return 0, nil, err
+	}
+	return m.readHeader(hdr)
+}
+
+// knownHeader is an encoded header exactly as this Manager writes it. Such
+// a header needs no decoding: learnHeaders ran it through readHeader, which
+// gives the same answer for the same bytes.
+type knownHeader struct {
+	encoded string
+	typ     TokenType
+	key     *key
+}
+
+// learnHeaders records the headers of the tokens the Manager signs.
+func (m *Manager) learnHeaders() {
+	for _, h := range []knownHeader{
+		{m.accessHeader, AccessToken, &m.signing.key},
+		{m.refreshHeader, RefreshToken, &m.signing.key},
+	} {
+		hdr, err := decodePart(nil, h.encoded)
+		if err != nil {
+			continue
+		}
+		// Only a header readHeader accepts becomes a shortcut, so the
+		// shortcut never changes an answer.
+		if typ, k, err := m.readHeader(hdr); err == nil && typ == h.typ && k == h.key {
+			m.knownHeaders = append(m.knownHeaders, h)
+		}
+	}
 }
 
 // splitCompact checks the shape of a compact token and returns its three

@@ -114,6 +114,7 @@ type Manager struct {
 
 	// The encoded headers never change, so they are built once.
 	accessHeader, refreshHeader string
+	knownHeaders                []knownHeader // see header
 }
 
 // New checks cfg and returns a Manager. Errors match ErrInvalidKey or ErrInvalidConfig.
@@ -169,6 +170,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m.accessHeader = encodeHeader(sk, AccessToken)
 	m.refreshHeader = encodeHeader(sk, RefreshToken)
+	m.learnHeaders()
 	return m, nil
 }
 

@@ -1,0 +1,101 @@
+package freshtoken
+
+import (
+	"context"
+	"crypto/ed25519"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// The guards have shortcuts for the tokens a Manager writes itself. These
+// tests hold each shortcut to the answers of the general path.
+
+// general returns a copy of m without its shortcuts.
+func general(m *Manager) *Manager {
+	g := *m
+	g.knownHeaders = nil
+	return &g
+}
+
+// parseOutcome is what parse said about a token, comparable with cmp.
+type parseOutcome struct {
+	Claims *Claims
+	Err    string
+}
+
+func outcome(c *Claims, err error) parseOutcome {
+	o := parseOutcome{Claims: c}
+	if err != nil {
+		o.Err = err.Error()
+	}
+	return o
+}
+
+func TestShortcutsAgreeWithTheGeneralPath(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	old, err := New(Config{Key: ed25519.NewKeyFromSeed(make([]byte, 32)), Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(Config{
+		Key: []byte("0123456789abcdef0123456789abcdef"), Issuer: "https://auth.example.com", Audience: "api",
+		VerifyKeys: []any{ed25519.NewKeyFromSeed(make([]byte, 32))}, Now: clock,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.knownHeaders) != 2 {
+		t.Fatalf("got %d known headers, want 2 (access and refresh)", len(m.knownHeaders))
+	}
+	p, err := m.Issue(ctx, "user-42", WithClaims(map[string]any{"role": "admin", "n": 1.5, "list": []any{"a", map[string]any{"b": nil}}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromOld, err := old.Issue(ctx, "user-7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := []string{p.Access, p.Refresh, fromOld.Access, fromOld.Refresh}
+	// Every one-character change of the access token, at every fourth position.
+	for i := 0; i < len(p.Access); i += 4 {
+		for _, c := range []byte{'A', 'e', '.', '_', '='} {
+			b := []byte(p.Access)
+			b[i] = c
+			tokens = append(tokens, string(b))
+		}
+	}
+	for _, tok := range tokens {
+		want := outcome(general(m).parse(tok))
+		got := outcome(m.parse(tok))
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(Claims{})); diff != "" {
+			t.Errorf("parse(%q): the shortcut disagrees with the general path (-want +got):\n%s", tok, diff)
+		}
+	}
+}
+
+func TestShortcutsAgreeOnOddKeyIDs(t *testing.T) {
+	// json.Marshal writes "<" as \u003c and readHeader reads only plain
+	// strings: whatever the general path says about such a header, the
+	// shortcut must say the same.
+	for _, kid := range []string{"a<b", `q"uote`, "caf\u00e9", "k1"} {
+		m, err := New(Config{Key: []byte("0123456789abcdef0123456789abcdef"), KeyID: kid})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := m.Issue(context.Background(), "user-42")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range []string{p.Access, p.Refresh} {
+			want := outcome(general(m).parse(tok))
+			got := outcome(m.parse(tok))
+			if diff := cmp.Diff(want, got, cmp.AllowUnexported(Claims{})); diff != "" {
+				t.Errorf("kid %q: the shortcut disagrees with the general path (-want +got):\n%s", kid, diff)
+			}
+		}
+	}
+}
