@@ -159,13 +159,10 @@ type object struct {
 
 // open checks that b is one valid JSON object and positions o before its first member.
 func (o *object) open(b []byte) error {
-	if !json.Valid(b) {
-		return errorf(ErrMalformed, "invalid JSON")
+	if !validObject(b) {
+		return errorf(ErrMalformed, "not a valid JSON object")
 	}
 	i := skipSpace(b, 0)
-	if b[i] != '{' {
-		return errorf(ErrMalformed, "not a JSON object")
-	}
 	o.b, o.i, o.n = b, skipSpace(b, i+1), 0
 	return nil
 }
@@ -179,7 +176,7 @@ func (o *object) next() (name, value []byte, ok bool, err error) {
 	if b[i] == ',' {
 		i = skipSpace(b, i+1)
 	}
-	// json.Valid has accepted b, so a name string starts at i.
+	// validObject has accepted b, so a name string starts at i.
 	end := stringEnd(b, i)
 	name = b[i+1 : end-1]
 	if bytes.IndexByte(name, '\\') >= 0 {
@@ -200,13 +197,6 @@ func (o *object) next() (name, value []byte, ok bool, err error) {
 	vend := valueEnd(b, i)
 	o.i = skipSpace(b, vend)
 	return name, b[i:vend], true, nil
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
 }
 
 // stringEnd returns the index just past the string that starts at b[i].
