@@ -1,9 +1,9 @@
 package freshtoken
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -148,17 +148,18 @@ func decodePart(dst []byte, part string) ([]byte, error) {
 // object walks the members of a JSON object. It rejects anything that is not
 // a single valid object, a member name written with escapes (which could hide
 // "type" as "\u0074ype" from a check on raw bytes), and a repeated name
-// (which parsers disagree on). Names and values are raw bytes of the input;
-// values are undecoded JSON.
-type object struct {
-	b    []byte
+// (which parsers disagree on). Names and values are slices of the input, so
+// walking a string hands out strings that share its memory; values are
+// undecoded JSON.
+type object[T text] struct {
+	b    T
 	i    int
 	n    int
-	seen [maxMembers][]byte
+	seen [maxMembers]T
 }
 
 // open checks that b is one valid JSON object and positions o before its first member.
-func (o *object) open(b []byte) error {
+func (o *object[T]) open(b T) error {
 	if !validObject(b) {
 		return errorf(ErrMalformed, "not a valid JSON object")
 	}
@@ -168,10 +169,11 @@ func (o *object) open(b []byte) error {
 }
 
 // next returns the next member; ok is false after the last one.
-func (o *object) next() (name, value []byte, ok bool, err error) {
+func (o *object[T]) next() (name, value T, ok bool, err error) {
+	var zero T
 	b, i := o.b, o.i
 	if b[i] == '}' {
-		return nil, nil, false, nil
+		return zero, zero, false, nil
 	}
 	if b[i] == ',' {
 		i = skipSpace(b, i+1)
@@ -179,16 +181,16 @@ func (o *object) next() (name, value []byte, ok bool, err error) {
 	// validObject has accepted b, so a name string starts at i.
 	end := stringEnd(b, i)
 	name = b[i+1 : end-1]
-	if bytes.IndexByte(name, '\\') >= 0 {
-		return nil, nil, false, errorf(ErrMalformed, "escaped member name")
+	if strings.IndexByte(string(name), '\\') >= 0 {
+		return zero, zero, false, errorf(ErrMalformed, "escaped member name")
 	}
 	for _, s := range o.seen[:o.n] {
-		if bytes.Equal(s, name) {
-			return nil, nil, false, errorf(ErrMalformed, "duplicate member "+string(name))
+		if string(s) == string(name) {
+			return zero, zero, false, errorf(ErrMalformed, "duplicate member "+string(name))
 		}
 	}
 	if o.n == maxMembers {
-		return nil, nil, false, errorf(ErrMalformed, "too many members")
+		return zero, zero, false, errorf(ErrMalformed, "too many members")
 	}
 	o.seen[o.n] = name
 	o.n++
@@ -200,7 +202,7 @@ func (o *object) next() (name, value []byte, ok bool, err error) {
 }
 
 // stringEnd returns the index just past the string that starts at b[i].
-func stringEnd(b []byte, i int) int {
+func stringEnd[T text](b T, i int) int {
 	for i++; ; i++ {
 		switch b[i] {
 		case '\\':
@@ -212,7 +214,7 @@ func stringEnd(b []byte, i int) int {
 }
 
 // valueEnd returns the index just past the JSON value that starts at b[i].
-func valueEnd(b []byte, i int) int {
+func valueEnd[T text](b T, i int) int {
 	switch b[i] {
 	case '"':
 		return stringEnd(b, i)
@@ -244,21 +246,21 @@ func valueEnd(b []byte, i int) int {
 }
 
 // jsonString decodes a JSON string value; ok is false for any other kind of value.
-func jsonString(v []byte) (string, bool) {
+func jsonString(v string) (string, bool) {
 	if len(v) < 2 || v[0] != '"' {
 		return "", false
 	}
 	inner := v[1 : len(v)-1]
-	if bytes.IndexByte(inner, '\\') < 0 {
-		return string(inner), true
+	if strings.IndexByte(inner, '\\') < 0 {
+		return inner, true
 	}
 	return unescapeString(v)
 }
 
 // unescapeString is jsonString's slow path, kept apart so that the common
 // case does not put a string on the heap for json.Unmarshal to fill.
-func unescapeString(v []byte) (s string, ok bool) {
-	if err := json.Unmarshal(v, &s); err != nil {
+func unescapeString(v string) (s string, ok bool) {
+	if err := json.Unmarshal([]byte(v), &s); err != nil {
 		return "", false
 	}
 	return s, true
@@ -266,7 +268,7 @@ func unescapeString(v []byte) (s string, ok bool) {
 
 // jsonInt decodes a JSON integer written without fraction or exponent, within
 // ±10^15 (far beyond any time a token can carry).
-func jsonInt(v []byte) (n int64, ok bool) {
+func jsonInt(v string) (n int64, ok bool) {
 	neg := len(v) > 0 && v[0] == '-'
 	if neg {
 		v = v[1:]
@@ -274,7 +276,8 @@ func jsonInt(v []byte) (n int64, ok bool) {
 	if len(v) == 0 || len(v) > 15 {
 		return 0, false
 	}
-	for _, c := range v {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
 		if c < '0' || c > '9' {
 			return 0, false
 		}
@@ -287,8 +290,8 @@ func jsonInt(v []byte) (n int64, ok bool) {
 }
 
 // jsonBool decodes a JSON boolean.
-func jsonBool(v []byte) (b, ok bool) {
-	switch string(v) {
+func jsonBool(v string) (b, ok bool) {
+	switch v {
 	case "true":
 		return true, true
 	case "false":
@@ -300,7 +303,7 @@ func jsonBool(v []byte) (b, ok bool) {
 // readHeader checks the JOSE header: only "alg", "typ" and "kid", all
 // strings, naming a known key and exactly the algorithm configured for it.
 func (m *Manager) readHeader(hdr []byte) (TokenType, *key, error) {
-	var o object
+	var o object[[]byte]
 	if err := o.open(hdr); err != nil {
 		return 0, nil, err
 	}
@@ -397,8 +400,8 @@ const (
 // decodeClaims reads the payload into Claims, checking each claim's JSON
 // type. The rules that depend on configuration or time are in validate.
 func decodeClaims(payload []byte) (*Claims, error) {
-	var o object
-	if err := o.open(payload); err != nil {
+	var o object[string]
+	if err := o.open(string(payload)); err != nil {
 		return nil, err
 	}
 	c := &Claims{}
@@ -481,15 +484,15 @@ func decodeClaims(payload []byte) (*Claims, error) {
 
 // addExtra decodes one application claim into c.Extra and keeps its bytes
 // in c.rawExtra, for Refresh to copy.
-func addExtra(c *Claims, name, value []byte) error {
+func addExtra(c *Claims, name, value string) error {
 	var v any
-	if err := json.Unmarshal(value, &v); err != nil {
+	if err := json.Unmarshal([]byte(value), &v); err != nil {
 		return errorf(ErrMalformed, "claim "+string(name)+" does not decode")
 	}
 	if c.Extra == nil {
 		c.Extra = make(map[string]any)
 	}
-	c.Extra[string(name)] = v
+	c.Extra[name] = v
 	c.rawExtra = append(c.rawExtra, '"')
 	c.rawExtra = append(c.rawExtra, name...)
 	c.rawExtra = append(c.rawExtra, '"', ':')
@@ -498,7 +501,7 @@ func addExtra(c *Claims, name, value []byte) error {
 	return nil
 }
 
-func unixClaim(v []byte) (time.Time, bool) {
+func unixClaim(v string) (time.Time, bool) {
 	n, ok := jsonInt(v)
 	if !ok || n < 0 {
 		return time.Time{}, true
@@ -506,17 +509,17 @@ func unixClaim(v []byte) (time.Time, bool) {
 	return time.Unix(n, 0).UTC(), false
 }
 
-func nonEmptyString(v []byte) (string, bool) {
+func nonEmptyString(v string) (string, bool) {
 	s, ok := jsonString(v)
 	return s, !ok || s == ""
 }
 
-func decodeAudience(c *Claims, v []byte) (bad bool) {
+func decodeAudience(c *Claims, v string) (bad bool) {
 	if s, ok := jsonString(v); ok {
 		c.Audience = []string{s}
 		return false
 	}
-	if err := json.Unmarshal(v, &c.Audience); err != nil || len(c.Audience) == 0 {
+	if err := json.Unmarshal([]byte(v), &c.Audience); err != nil || len(c.Audience) == 0 {
 		return true
 	}
 	return false
