@@ -3,6 +3,7 @@ package freshtoken
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -97,5 +98,66 @@ func TestShortcutsAgreeOnOddKeyIDs(t *testing.T) {
 				t.Errorf("kid %q: the shortcut disagrees with the general path (-want +got):\n%s", kid, diff)
 			}
 		}
+	}
+}
+
+func TestJSONScalarMatchesUnmarshal(t *testing.T) {
+	values := []string{
+		`"admin"`, `""`, `"caf\u00e9"`, `"a\"b"`, "\"caf\xc3\xa9\"", "\"\xff\"", `"\/"`,
+		`0`, `-0`, `1`, `-17`, `1.5`, `1e3`, `1E-3`, `-2.5e+10`, `12345678901234567890`,
+		`1e308`, `1e309`, `-1e400`, `1e-400`, `4.9e-324`, `0.1`,
+		`true`, `false`, `null`, `[]`, `{}`, `[1,"a"]`, `{"a":{"b":null}}`,
+	}
+	for _, v := range values {
+		var want any
+		wantErr := json.Unmarshal([]byte(v), &want)
+		got, ok := jsonScalar(v)
+		if !ok {
+			// Left to json.Unmarshal: nothing to compare.
+			continue
+		}
+		if wantErr != nil {
+			t.Errorf("jsonScalar(%s) = %v, but json.Unmarshal fails: %v", v, got, wantErr)
+			continue
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("jsonScalar(%s): got %#v, json.Unmarshal gives %#v (-want +got):\n%s", v, got, want, diff)
+		}
+	}
+	for _, v := range []string{`"admin"`, `-17`, `1.5`, `true`, `null`} {
+		if _, ok := jsonScalar(v); !ok {
+			t.Errorf("jsonScalar(%s) leaves a plain scalar to json.Unmarshal", v)
+		}
+	}
+}
+
+func TestApplicationClaimsDecodeAsEncodingJSONDoes(t *testing.T) {
+	extra := map[string]any{
+		"role": "admin", "empty": "", "escaped": "a\"b\\c\u2028", "accent": "café",
+		"int": 42, "neg": -7, "float": 1.25, "big": 1e300, "yes": true, "no": false, "nothing": nil,
+		"list": []any{"a", 1, map[string]any{"b": nil}}, "obj": map[string]any{"k": []any{}},
+	}
+	m, err := New(Config{Key: []byte("0123456789abcdef0123456789abcdef")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Issue(context.Background(), "user-42", WithClaims(extra))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := m.RequireAccess(context.Background(), p.Access)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]any
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, c.Extra); diff != "" {
+		t.Errorf("got Extra %v, want what encoding/json decodes (-want +got):\n%s", c.Extra, diff)
 	}
 }

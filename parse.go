@@ -3,8 +3,10 @@ package freshtoken
 import (
 	"encoding/base64"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // This file turns untrusted bytes into a header and claims. It accepts only
@@ -485,9 +487,11 @@ func decodeClaims(payload []byte) (*Claims, error) {
 // addExtra decodes one application claim into c.Extra and keeps its bytes
 // in c.rawExtra, for Refresh to copy.
 func addExtra(c *Claims, name, value string) error {
-	var v any
-	if err := json.Unmarshal([]byte(value), &v); err != nil {
-		return errorf(ErrMalformed, "claim "+string(name)+" does not decode")
+	v, ok := jsonScalar(value)
+	if !ok {
+		if err := json.Unmarshal([]byte(value), &v); err != nil {
+			return errorf(ErrMalformed, "claim "+string(name)+" does not decode")
+		}
 	}
 	if c.Extra == nil {
 		c.Extra = make(map[string]any)
@@ -499,6 +503,35 @@ func addExtra(c *Claims, name, value string) error {
 	c.rawExtra = append(c.rawExtra, value...)
 	c.rawExtra = append(c.rawExtra, ',')
 	return nil
+}
+
+// jsonScalar decodes a string, number, boolean or null to the value
+// json.Unmarshal would store in an interface, without its reflection. It
+// leaves objects, arrays, escaped strings, strings that are not valid UTF-8
+// (json.Unmarshal replaces their bytes) and numbers out of float64's range
+// (an error for json.Unmarshal) to json.Unmarshal: ok is false.
+func jsonScalar(v string) (any, bool) {
+	switch v[0] {
+	case '"':
+		s := v[1 : len(v)-1]
+		if strings.IndexByte(s, '\\') >= 0 || !utf8.ValidString(s) {
+			return nil, false
+		}
+		return s, true
+	case 't':
+		return true, true
+	case 'f':
+		return false, true
+	case 'n':
+		return nil, true
+	case '{', '[':
+		return nil, false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return nil, false
+	}
+	return f, true
 }
 
 func unixClaim(v string) (time.Time, bool) {
