@@ -161,3 +161,60 @@ func TestApplicationClaimsDecodeAsEncodingJSONDoes(t *testing.T) {
 		t.Errorf("got Extra %v, want what encoding/json decodes (-want +got):\n%s", c.Extra, diff)
 	}
 }
+
+// splitCompactReference is splitCompact written plainly, one byte at a time.
+func splitCompactReference(tok string) (header, payload, sig string, err error) {
+	dot1, dot2 := -1, -1
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
+		case c == '.':
+			switch {
+			case dot1 < 0:
+				dot1 = i
+			case dot2 < 0:
+				dot2 = i
+			default:
+				return "", "", "", errorf(ErrMalformed, "more than three parts")
+			}
+		default:
+			return "", "", "", errorf(ErrMalformed, "character outside the base64url alphabet")
+		}
+	}
+	if dot2 < 0 {
+		return "", "", "", errorf(ErrMalformed, "not three dot-separated parts")
+	}
+	header, payload, sig = tok[:dot1], tok[dot1+1:dot2], tok[dot2+1:]
+	if header == "" || payload == "" || sig == "" {
+		return "", "", "", errorf(ErrMalformed, "empty part")
+	}
+	return header, payload, sig, nil
+}
+
+func TestSplitCompactMatchesByteByByte(t *testing.T) {
+	base := []string{"abcdefghij.klmnopqrstuvw.xyz-_0123456789AB", "a.b.c", "ab.cd", "", "..", "abcdefgh.ijklmnop.qrstuvwx"}
+	var toks []string
+	for _, b := range base {
+		toks = append(toks, b)
+		// Every byte value replacing, and inserted before, every position,
+		// so each lands in the eight-at-a-time loop and in the tail.
+		for i := 0; i <= len(b); i++ {
+			for c := 0; c < 256; c++ {
+				if i < len(b) {
+					toks = append(toks, b[:i]+string([]byte{byte(c)})+b[i+1:])
+				}
+				toks = append(toks, b[:i]+string([]byte{byte(c)})+b[i:])
+			}
+		}
+	}
+	for _, tok := range toks {
+		h1, p1, s1, err1 := splitCompactReference(tok)
+		h2, p2, s2, err2 := splitCompact(tok)
+		want := []string{h1, p1, s1, outcome(nil, err1).Err}
+		got := []string{h2, p2, s2, outcome(nil, err2).Err}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("splitCompact(%q) (-want +got):\n%s", tok, diff)
+		}
+	}
+}

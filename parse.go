@@ -98,25 +98,42 @@ func (m *Manager) learnHeaders() {
 	}
 }
 
+// base64url is 1 for the bytes of the base64url alphabet (RFC 4648 §5). The
+// check matters beyond the error message: the decoder skips CR and LF, which
+// would give one token many spellings.
+var base64url = func() (t [256]byte) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+		t[c] = 1
+	}
+	return t
+}()
+
 // splitCompact checks the shape of a compact token and returns its three
 // parts. It runs before anything is decoded.
 func splitCompact(tok string) (header, payload, sig string, err error) {
 	dot1, dot2 := -1, -1
-	for i := 0; i < len(tok); i++ {
-		c := tok[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
-		case c == '.':
-			switch {
-			case dot1 < 0:
-				dot1 = i
-			case dot2 < 0:
-				dot2 = i
-			default:
-				return "", "", "", errorf(ErrMalformed, "more than three parts")
-			}
-		default:
+	for i := 0; ; i++ {
+		// Skip to the next byte outside the alphabet, eight at a time.
+		for i+8 <= len(tok) && base64url[tok[i]]&base64url[tok[i+1]]&base64url[tok[i+2]]&base64url[tok[i+3]]&
+			base64url[tok[i+4]]&base64url[tok[i+5]]&base64url[tok[i+6]]&base64url[tok[i+7]] == 1 {
+			i += 8
+		}
+		for i < len(tok) && base64url[tok[i]] == 1 {
+			i++
+		}
+		if i == len(tok) {
+			break
+		}
+		if tok[i] != '.' {
 			return "", "", "", errorf(ErrMalformed, "character outside the base64url alphabet")
+		}
+		switch {
+		case dot1 < 0:
+			dot1 = i
+		case dot2 < 0:
+			dot2 = i
+		default:
+			return "", "", "", errorf(ErrMalformed, "more than three parts")
 		}
 	}
 	if dot2 < 0 {
