@@ -3,7 +3,9 @@ package freshtoken
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -215,6 +217,53 @@ func TestSplitCompactMatchesByteByByte(t *testing.T) {
 		got := []string{h2, p2, s2, outcome(nil, err2).Err}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("splitCompact(%q) (-want +got):\n%s", tok, diff)
+		}
+	}
+}
+
+// signClaims signs a hand-written payload with m's key and header.
+func signClaims(t *testing.T, m *Manager, payload string) string {
+	t.Helper()
+	input := m.accessHeader + "." + base64.RawURLEncoding.EncodeToString([]byte(payload))
+	sig, err := m.signing.sign([]byte(input))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+func TestAudienceForms(t *testing.T) {
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	m, err := New(Config{Key: []byte("0123456789abcdef0123456789abcdef"), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const common = `"sub":"u","exp":1772356500,"iat":1772355600,"jti":"j","sid":"s","auth_time":1772355600,"type":"access","fresh":true`
+	tests := []struct {
+		name    string
+		payload string
+		want    []string
+		wantErr error
+		reason  string
+	}{
+		{"absent", `{` + common + `}`, nil, nil, "no aud claim leaves Audience nil"},
+		{"string", `{"aud":"api",` + common + `}`, []string{"api"}, nil, "a single audience"},
+		{"array", `{"aud":["api","web"],` + common + `}`, []string{"api", "web"}, nil, "several audiences"},
+		{"empty array", `{"aud":[],` + common + `}`, nil, ErrInvalidClaims, "an empty audience is no audience"},
+		{"number", `{"aud":1,` + common + `}`, nil, ErrInvalidClaims, "aud must be strings"},
+		{"twice", `{"aud":"a","aud":"b",` + common + `}`, nil, ErrMalformed, "a repeated claim is refused"},
+	}
+	for _, tt := range tests {
+		c, err := m.RequireAccess(context.Background(), signClaims(t, m, tt.payload))
+		if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+			t.Errorf("%s: got error %v, want %v (%s)", tt.name, err, tt.wantErr, tt.reason)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		if diff := cmp.Diff(tt.want, c.Audience); diff != "" || (tt.want == nil) != (c.Audience == nil) {
+			t.Errorf("%s: got Audience %#v, want %#v (%s) (-want +got):\n%s", tt.name, c.Audience, tt.want, tt.reason, diff)
 		}
 	}
 }

@@ -428,7 +428,13 @@ func decodeClaims(payload []byte) (*Claims, error) {
 	if err := o.open(string(payload)); err != nil {
 		return nil, err
 	}
-	c := &Claims{}
+	// One allocation holds the claims and room for the usual single audience.
+	cb := new(struct {
+		Claims
+		aud [1]string
+	})
+	c := &cb.Claims
+	c.Audience = cb.aud[:0]
 	var seen int
 	for {
 		name, value, ok, err := o.next()
@@ -503,6 +509,9 @@ func decodeClaims(payload []byte) (*Claims, error) {
 	if c.Type == AccessToken && seen&hasFresh == 0 {
 		return nil, errorf(ErrInvalidClaims, "an access token must say whether it is fresh")
 	}
+	if len(c.Audience) == 0 {
+		c.Audience = nil // no "aud" claim
+	}
 	return c, nil
 }
 
@@ -571,7 +580,7 @@ func nonEmptyString(v string) (string, bool) {
 
 func decodeAudience(c *Claims, v string) (bad bool) {
 	if s, ok := jsonString(v); ok {
-		c.Audience = []string{s}
+		c.Audience = append(c.Audience[:0], s)
 		return false
 	}
 	if err := json.Unmarshal([]byte(v), &c.Audience); err != nil || len(c.Audience) == 0 {
