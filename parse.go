@@ -3,6 +3,7 @@ package freshtoken
 import (
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -520,7 +521,8 @@ func decodeClaims(payload []byte) (*Claims, error) {
 func addExtra(c *Claims, name, value string) error {
 	v, ok := jsonScalar(value)
 	if !ok {
-		if err := json.Unmarshal([]byte(value), &v); err != nil {
+		var err error
+		if v, err = unmarshalAny(value); err != nil {
 			return errorf(ErrMalformed, "claim "+string(name)+" does not decode")
 		}
 	}
@@ -528,12 +530,20 @@ func addExtra(c *Claims, name, value string) error {
 		c.Extra = make(map[string]any)
 	}
 	c.Extra[name] = v
+	c.rawExtra = slices.Grow(c.rawExtra, len(name)+len(value)+4)
 	c.rawExtra = append(c.rawExtra, '"')
 	c.rawExtra = append(c.rawExtra, name...)
 	c.rawExtra = append(c.rawExtra, '"', ':')
 	c.rawExtra = append(c.rawExtra, value...)
 	c.rawExtra = append(c.rawExtra, ',')
 	return nil
+}
+
+// unmarshalAny is json.Unmarshal into an interface, apart from addExtra so
+// that the common path does not move addExtra's value to the heap.
+func unmarshalAny(v string) (x any, err error) {
+	err = json.Unmarshal([]byte(v), &x)
+	return x, err
 }
 
 // jsonScalar decodes a string, number, boolean or null to the value
