@@ -192,6 +192,7 @@ type comparison struct {
 var comparisons = []comparison{
 	{"Verify", "RequireFresh", "freshtoken-RequireFresh", "golang-jwt-MapClaims", "golang-jwt-struct", "jwx-Parse", "raw"},
 	{"Verify", "RequireAccess", "freshtoken-RequireAccess", "golang-jwt-MapClaims", "golang-jwt-struct", "jwx-Parse", "raw"},
+	{"Verify", "RequireFresh, one application claim", "freshtoken-RequireFresh-app-claim", "golang-jwt-MapClaims-app-claim", "", "", ""},
 	{"Verify", "RequireFresh, cache hit", "freshtoken-RequireFresh-cache-hit", "golang-jwt-MapClaims", "golang-jwt-struct", "jwx-Parse", "raw"},
 	{"Verify", "RequireFresh, cache miss", "freshtoken-RequireFresh-cache-miss", "golang-jwt-MapClaims", "golang-jwt-struct", "jwx-Parse", "raw"},
 	{"Issue", "Issue (pair)", "freshtoken-Issue", "golang-jwt-SignedString-x2", "", "jwx-Sign-x2", "raw"},
