@@ -12,8 +12,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// The guards have shortcuts for the tokens a Manager writes itself. These
-// tests hold each shortcut to the answers of the general path.
+// freshtoken takes shortcuts on its hot paths (the tokens a Manager writes
+// itself, plain strings and scalars). These tests hold each shortcut to the
+// answers of the general path.
 
 // general returns a copy of m without its shortcuts.
 func general(m *Manager) *Manager {
@@ -264,6 +265,22 @@ func TestAudienceForms(t *testing.T) {
 		}
 		if diff := cmp.Diff(tt.want, c.Audience); diff != "" || (tt.want == nil) != (c.Audience == nil) {
 			t.Errorf("%s: got Audience %#v, want %#v (%s) (-want +got):\n%s", tt.name, c.Audience, tt.want, tt.reason, diff)
+		}
+	}
+}
+
+func TestAppendStringMatchesJSONMarshal(t *testing.T) {
+	inputs := []string{"", "user-42", "https://auth.example.com", "café", "a\u2028b", "a\u2029b", "\xff", "a\xc3", "日本"}
+	for c := 0; c < 256; c++ {
+		inputs = append(inputs, string([]byte{byte(c)}), "a"+string([]byte{byte(c)})+"b")
+	}
+	for _, in := range inputs {
+		want, err := json.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendString([]byte("x"), in); string(got) != "x"+string(want) {
+			t.Errorf("appendString(%q) = %s, json.Marshal writes %s", in, got[1:], want)
 		}
 	}
 }

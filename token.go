@@ -431,10 +431,19 @@ func encodeHeader(k *signingKey, t TokenType) string {
 	return base64.RawURLEncoding.EncodeToString(h)
 }
 
-// appendString appends s as a JSON string.
+// appendString appends s as a JSON string, exactly as json.Marshal writes it.
 func appendString(b []byte, s string) []byte {
-	v, _ := json.Marshal(s) // a string always marshals
-	return append(b, v...)
+	for i := 0; i < len(s); i++ {
+		// json.Marshal escapes these (and rewrites non-ASCII when it is not
+		// valid UTF-8 or is U+2028 or U+2029): leave them to it.
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			v, _ := json.Marshal(s) // a string always marshals
+			return append(b, v...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // newIDs fills ids with random 128-bit identifiers, base64url encoded.
