@@ -365,7 +365,8 @@ func (m *Manager) sign(f *tokenFields) (string, error) {
 	if f.typ == RefreshToken {
 		header = m.refreshHeader
 	}
-	payload := make([]byte, 0, 256+len(f.extra))
+	var pbuf [512]byte // the usual payload fits: no allocation
+	payload := pbuf[:0]
 	payload = append(payload, '{')
 	if m.issuer != "" {
 		payload = append(payload, `"iss":`...)
