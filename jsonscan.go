@@ -1,6 +1,9 @@
 package freshtoken
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"math"
+)
 
 // This file checks JSON syntax for parse's object walker. It accepts exactly
 // the objects json.Valid accepts (RFC 8259, with json.Valid's leniency about
@@ -18,37 +21,60 @@ const maxNesting = 10000
 // validObject reports whether b is one JSON object, optionally surrounded
 // by whitespace.
 func validObject[T text](b T) bool {
+	_, ok := scanObject(b, nil)
+	return ok
+}
+
+// A member locates one name (without its quotes) and its value in the input.
+type member struct{ name0, name1, value0, value1 int32 }
+
+// scanObject reports whether b is one JSON object, optionally surrounded by
+// whitespace, and counts its members. It records where the first len(found)
+// of them are.
+func scanObject[T text](b T, found []member) (count int, ok bool) {
+	if len(b) > math.MaxInt32 {
+		return 0, false
+	}
 	i := skipSpace(b, 0)
 	if i == len(b) || b[i] != '{' {
-		return false
+		return 0, false
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
-		return skipSpace(b, i+1) == len(b)
+		return 0, skipSpace(b, i+1) == len(b)
 	}
-	var ok bool
 	for {
+		var m member
+		m.name0 = int32(i + 1)
 		if i, ok = scanString(b, i); !ok {
-			return false
+			return 0, false
 		}
+		m.name1 = int32(i - 1)
 		i = skipSpace(b, i)
 		if i == len(b) || b[i] != ':' {
-			return false
+			return 0, false
 		}
-		if i, ok = scanValue(b, skipSpace(b, i+1)); !ok {
-			return false
+		i = skipSpace(b, i+1)
+		m.value0 = int32(i)
+		if i, ok = scanValue(b, i); !ok {
+			return 0, false
 		}
+		m.value1 = int32(i)
+		if count < len(found) {
+			found[count] = m
+		}
+		count++
 		i = skipSpace(b, i)
 		if i == len(b) {
-			return false
+			return 0, false
 		}
 		switch b[i] {
 		case ',':
 			i = skipSpace(b, i+1)
 		case '}':
-			return skipSpace(b, i+1) == len(b)
+			return count, skipSpace(b, i+1) == len(b)
 		default:
-			return false
+			return 0, false
 		}
 	}
 }

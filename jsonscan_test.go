@@ -3,8 +3,11 @@ package freshtoken
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // validObject must accept exactly the JSON objects json.Valid accepts.
@@ -72,4 +75,79 @@ func FuzzValidObject(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(checkAgainstJSONValid)
+}
+
+// walk collects the members object hands out, or its error.
+func walk[T text](b T) (map[string]string, error) {
+	var o object[T]
+	if err := o.open(b); err != nil {
+		return nil, err
+	}
+	got := map[string]string{}
+	for {
+		name, value, ok, err := o.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return got, nil
+		}
+		got[string(name)] = string(value)
+	}
+}
+
+func TestObjectWalksEveryMember(t *testing.T) {
+	many := "{"
+	for i := range maxMembers + 1 {
+		if i > 0 {
+			many += ","
+		}
+		many += `"m` + strings.Repeat("x", i) + `":` + "1"
+	}
+	many += "}"
+	inputs := append([]string{many, many[:strings.LastIndexByte(many, ',')] + "}", `{"a":1,"a":2}`, `{"\u0061":1}`}, jsonSeeds...)
+	for _, in := range inputs {
+		if !jsonValidObject([]byte(in)) {
+			continue
+		}
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(in), &raw); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{}
+		for k, v := range raw {
+			want[k] = string(v)
+		}
+		var wantErr error
+		switch {
+		case strings.Contains(in, `\u0061":`), strings.Contains(in, `{"\u0074ype"`):
+			wantErr = ErrMalformed // escaped name
+		case strings.Count(in, `"a":`) > 1:
+			wantErr = ErrMalformed // duplicate
+		case len(raw) > maxMembers:
+			wantErr = ErrMalformed // too many
+		}
+		for _, kind := range []string{"string", "[]byte"} {
+			var got map[string]string
+			var err error
+			if kind == "string" {
+				got, err = walk(in)
+			} else {
+				got, err = walk([]byte(in))
+			}
+			if wantErr != nil {
+				if !errors.Is(err, wantErr) {
+					t.Errorf("walk(%s %q): got %v, want %v", kind, in, err, wantErr)
+				}
+				continue
+			}
+			if err != nil {
+				t.Errorf("walk(%s %q): %v", kind, in, err)
+				continue
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("walk(%s %q): members differ from encoding/json's (-want +got):\n%s", kind, in, diff)
+			}
+		}
+	}
 }

@@ -177,97 +177,43 @@ func decodePart(dst []byte, part string) ([]byte, error) {
 // walking a string hands out strings that share its memory; values are
 // undecoded JSON.
 type object[T text] struct {
-	b    T
-	i    int
-	n    int
-	seen [maxMembers]T
+	b       T
+	members [maxMembers + 1]member // as found by open, one past the limit
+	count   int                    // members in b, which may be more than recorded
+	n       int                    // members handed out by next
 }
 
-// open checks that b is one valid JSON object and positions o before its first member.
+// open checks that b is one valid JSON object and finds its members.
 func (o *object[T]) open(b T) error {
-	if !validObject(b) {
+	count, ok := scanObject(b, o.members[:])
+	if !ok {
 		return errorf(ErrMalformed, "not a valid JSON object")
 	}
-	i := skipSpace(b, 0)
-	o.b, o.i, o.n = b, skipSpace(b, i+1), 0
+	o.b, o.count, o.n = b, count, 0
 	return nil
 }
 
 // next returns the next member; ok is false after the last one.
 func (o *object[T]) next() (name, value T, ok bool, err error) {
 	var zero T
-	b, i := o.b, o.i
-	if b[i] == '}' {
+	if o.n == o.count {
 		return zero, zero, false, nil
 	}
-	if b[i] == ',' {
-		i = skipSpace(b, i+1)
-	}
-	// validObject has accepted b, so a name string starts at i.
-	end := stringEnd(b, i)
-	name = b[i+1 : end-1]
+	m := o.members[o.n]
+	name = o.b[m.name0:m.name1]
 	if strings.IndexByte(string(name), '\\') >= 0 {
 		return zero, zero, false, errorf(ErrMalformed, "escaped member name")
 	}
-	for _, s := range o.seen[:o.n] {
-		if string(s) == string(name) {
+	for _, p := range o.members[:o.n] {
+		if string(o.b[p.name0:p.name1]) == string(name) {
 			return zero, zero, false, errorf(ErrMalformed, "duplicate member "+string(name))
 		}
 	}
 	if o.n == maxMembers {
 		return zero, zero, false, errorf(ErrMalformed, "too many members")
 	}
-	o.seen[o.n] = name
 	o.n++
-	i = skipSpace(b, end)
-	i = skipSpace(b, i+1) // past the colon
-	vend := valueEnd(b, i)
-	o.i = skipSpace(b, vend)
-	return name, b[i:vend], true, nil
-}
-
-// stringEnd returns the index just past the string that starts at b[i].
-func stringEnd[T text](b T, i int) int {
-	for i++; ; i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-}
-
-// valueEnd returns the index just past the JSON value that starts at b[i].
-func valueEnd[T text](b T, i int) int {
-	switch b[i] {
-	case '"':
-		return stringEnd(b, i)
-	case '{', '[':
-		depth := 0
-		for ; ; i++ {
-			switch b[i] {
-			case '"':
-				i = stringEnd(b, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-		}
-	default: // number, true, false, null
-		for i < len(b) {
-			switch b[i] {
-			case ',', '}', ']', ' ', '\t', '\n', '\r':
-				return i
-			}
-			i++
-		}
-		return i
-	}
+	return name, o.b[m.value0:m.value1], true, nil
 }
 
 // jsonString decodes a JSON string value; ok is false for any other kind of value.
