@@ -98,8 +98,19 @@ func (c *verifiedCache) add(tok string, claims *Claims) {
 
 // clone returns a copy of c that shares nothing a caller could change.
 func (c *Claims) clone() *Claims {
-	d := *c
-	d.Audience = slices.Clone(c.Audience)
+	// One allocation for the copy and its audience, in the usual case of one.
+	cb := new(struct {
+		Claims
+		aud [1]string
+	})
+	d := &cb.Claims
+	*d = *c
+	if len(c.Audience) == 1 {
+		cb.aud[0] = c.Audience[0]
+		d.Audience = cb.aud[:]
+	} else {
+		d.Audience = slices.Clone(c.Audience)
+	}
 	if c.Extra != nil {
 		d.Extra = make(map[string]any, len(c.Extra))
 		for k, v := range c.Extra {
@@ -108,7 +119,7 @@ func (c *Claims) clone() *Claims {
 	}
 	// Appending to the copy must not write into the original's array.
 	d.rawExtra = slices.Clip(c.rawExtra)
-	return &d
+	return d
 }
 
 // cloneJSON deep-copies a value encoding/json decoded into an interface:
