@@ -2,6 +2,8 @@ package bench
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -96,14 +98,16 @@ func (s *suite) jwxParseAccess(tok string) error {
 }
 
 // verifyCases are the guard benchmarks: every verifier on the same access
-// token, the cache's hits and misses, and the bare signature check.
+// token, the cache's hits and misses, and the bare signature check. The
+// cases a ratio compares run next to each other, so that a neighbour's load
+// is less likely to fall on one side of it only.
 func (s *suite) verifyCases() []benchCase {
-	var cases []benchCase
+	byName := map[string]benchCase{}
 	for _, v := range s.verifiers() {
-		cases = append(cases, stateless(v.name, func() error { return v.verify(s.pair.Access) }))
+		byName[v.name] = stateless(v.name, func() error { return v.verify(s.pair.Access) })
 	}
 	ctx := context.Background()
-	cases = append(cases,
+	for _, c := range []benchCase{
 		stateless("freshtoken-RequireFresh-app-claim", func() error {
 			_, err := s.m.RequireFresh(ctx, s.withRole.Access)
 			return err
@@ -113,14 +117,28 @@ func (s *suite) verifyCases() []benchCase {
 			_, err := s.cached.RequireFresh(ctx, s.pair.Access)
 			return err
 		}),
-		benchCase{name: "freshtoken-RequireFresh-cache-miss", newRun: s.cacheMissRun},
+		{name: "freshtoken-RequireFresh-cache-miss", newRun: s.cacheMissRun},
 		stateless("raw", func() error {
 			if !s.rawVerify(s.accessInput, s.accessSig) {
 				return errRejected
 			}
 			return nil
 		}),
-	)
+	} {
+		byName[c.name] = c
+	}
+	var cases []benchCase
+	for _, name := range []string{
+		"freshtoken-RequireFresh", "raw", "golang-jwt-MapClaims", "freshtoken-RequireAccess",
+		"golang-jwt-struct", "jwx-Parse", "freshtoken-RequireFresh-cache-hit",
+		"freshtoken-RequireFresh-cache-miss", "freshtoken-RequireFresh-app-claim", "golang-jwt-MapClaims-app-claim",
+	} {
+		cases = append(cases, byName[name])
+		delete(byName, name)
+	}
+	if len(byName) > 0 {
+		panic(fmt.Sprintf("verifyCases: %d cases left out of the order", len(byName)))
+	}
 	return cases
 }
 
@@ -251,13 +269,14 @@ func (s *suite) issueCases() []benchCase {
 			return err
 		}))
 	}
-	return append(cases, stateless("raw", func() error {
+	raw := stateless("raw", func() error {
 		if _, err := s.rawSign(s.accessInput); err != nil {
 			return err
 		}
 		_, err := s.rawSign(s.refreshInput)
 		return err
-	}))
+	})
+	return slices.Insert(cases, 1, raw) // next to freshtoken, as in verifyCases
 }
 
 // A refresher swaps a refresh token for a new, non-fresh access token.
@@ -340,11 +359,12 @@ func (s *suite) refreshCases() []benchCase {
 			return err
 		}))
 	}
-	return append(cases, stateless("raw", func() error {
+	raw := stateless("raw", func() error {
 		if !s.rawVerify(s.refreshInput, s.refreshSig) {
 			return errRejected
 		}
 		_, err := s.rawSign(s.accessInput)
 		return err
-	}))
+	})
+	return slices.Insert(cases, 1, raw)
 }

@@ -2,7 +2,7 @@
 # Measures freshtoken against golang-jwt/jwt/v5, jwx/v2 and the bare signature
 # primitives, and writes RESULTS.md, ratios.png and raw-results.txt here.
 #
-#   ./run.sh                          # 5 rounds of 200ms per case: a few minutes on 2 cores
+#   ./run.sh                          # 7 rounds of 150ms per case: about 3 minutes on 2 cores
 #   ROUNDS=10 BENCHTIME=500ms ./run.sh
 #
 # Each round runs every case once, so a noisy neighbour slows a whole round
@@ -10,8 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-ROUNDS=${ROUNDS:-5}
-BENCHTIME=${BENCHTIME:-200ms}
+ROUNDS=${ROUNDS:-7}
+BENCHTIME=${BENCHTIME:-150ms}
 CPUS=$(getconf _NPROCESSORS_ONLN)
 
 if ! command -v go >/dev/null; then

@@ -328,7 +328,7 @@ func (r *report) markdown(w *strings.Builder, chart string) {
 	r.parallelSection(p)
 	r.storeSection(p)
 
-	p("## Rerun\n\n```sh\ncd bench && ./run.sh   # ROUNDS=5 BENCHTIME=200ms by default\n```\n")
+	p("## Rerun\n\n```sh\ncd bench && ./run.sh   # ROUNDS=7 BENCHTIME=150ms by default\n```\n")
 }
 
 func (r *report) runs() int {
@@ -368,7 +368,9 @@ func (r *report) parallelSection(p func(string, ...any)) {
 	}
 	slices.Sort(procs)
 	p("## Guards on several cores (b.RunParallel)\n\n")
-	p("ns/op is wall time per call with all goroutines running; it falls as cores are added when the guard scales.\n\n")
+	p("ns/op is wall time per call with all goroutines running; it falls as cores are added when the guard scales. ")
+	p("Calls of a microsecond or less scale less than linearly here: each one allocates the claims it returns, ")
+	p("and at millions of calls a second the garbage collector takes a large share of the cores.\n\n")
 	p("| alg | case |")
 	for _, n := range procs {
 		p(" ns/op, %d core(s) |", n)
