@@ -52,6 +52,10 @@ import (
 //     of verification and Claims.FreshUntil the time a numeric claim names.
 //   - Every other claim, "sub" too when the identity claim is renamed, is an
 //     application claim in Claims.Extra, which Refresh copies.
+//   - The checks run in Flask-JWT-Extended's order: the signature, the
+//     times, issuer and audience, the identity claim, the type, then the
+//     freshness. So an expired refresh token presented as an access token
+//     fails with ErrExpired, where Flask answers "Token has expired".
 //
 // Config's other fields keep their meaning. Config.Leeway defaults to none,
 // as JWT_DECODE_LEEWAY does, so both services accept and refuse a token at
@@ -160,7 +164,21 @@ func (m *Manager) parseFlask(tok string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	return m.decodeFlaskClaims(payload)
+	c, err := m.decodeFlaskClaims(payload)
+	if err != nil {
+		return nil, err
+	}
+	// Flask-JWT-Extended checks the times, issuer and audience while
+	// decoding, then that the identity is there, and the type only after:
+	// an expired refresh token on an access endpoint is "expired", not
+	// "wrong type". verify runs validate again; the repeat is cheap.
+	if err := m.validate(c); err != nil {
+		return nil, err
+	}
+	if c.Subject == "" {
+		return nil, errorf(ErrInvalidClaims, "the identity claim "+m.flask.identity+" is missing")
+	}
+	return c, nil
 }
 
 // readFlaskHeader checks the JOSE header PyJWT writes: "alg", "typ": "JWT"
@@ -242,7 +260,6 @@ const (
 	flaskHasExp = 1 << iota
 	flaskHasIat
 	flaskHasJti
-	flaskHasIdentity
 )
 
 // decodeFlaskClaims reads a Flask-JWT-Extended payload into Claims, checking
@@ -269,7 +286,6 @@ func (m *Manager) decodeFlaskClaims(payload []byte) (*Claims, error) {
 			if c.Subject, bad = nonEmptyString(value); bad {
 				return nil, errorf(ErrInvalidClaims, "identity claim "+m.flask.identity+" is not a non-empty string")
 			}
-			seen |= flaskHasIdentity
 			continue
 		}
 		bad := false
@@ -311,9 +327,9 @@ func (m *Manager) decodeFlaskClaims(payload []byte) (*Claims, error) {
 			return nil, errorf(ErrInvalidClaims, "claim "+string(name)+" has the wrong type or value")
 		}
 	}
-	const required = flaskHasExp | flaskHasIat | flaskHasJti | flaskHasIdentity
+	const required = flaskHasExp | flaskHasIat | flaskHasJti
 	if seen&required != required {
-		return nil, errorf(ErrInvalidClaims, "a required claim (exp, iat, jti, "+m.flask.identity+") is missing")
+		return nil, errorf(ErrInvalidClaims, "a required claim (exp, iat, jti) is missing")
 	}
 	if fresh != nil {
 		if err := m.judgeFlaskFresh(c, fresh); err != nil {

@@ -210,6 +210,16 @@ func TestFlaskProfileReadsTokens(t *testing.T) {
 			guard:   access, wantErr: freshtoken.ErrWrongType,
 		},
 		{
+			name: "expired refresh token as access token", reason: "Flask checks exp before the type",
+			payload: `{"fresh":false,"iat":$iat,"jti":"j1","type":"refresh","sub":"alice","nbf":$iat,"exp":$now}`,
+			guard:   access, wantErr: freshtoken.ErrExpired,
+		},
+		{
+			name: "expired token without identity", reason: "Flask checks exp before the identity claim",
+			payload: `{"fresh":true,"iat":$iat,"jti":"j1","type":"access","nbf":$iat,"exp":$now}`,
+			guard:   access, wantErr: freshtoken.ErrExpired,
+		},
+		{
 			name: "access token as refresh token", reason: "mutually exclusive types",
 			payload: login, guard: refresh, wantErr: freshtoken.ErrWrongType,
 		},
