@@ -51,7 +51,9 @@ import (
 //     plays no part in reading. Claims.Fresh holds the verdict at the moment
 //     of verification and Claims.FreshUntil the time a numeric claim names.
 //   - Every other claim, "sub" too when the identity claim is renamed, is an
-//     application claim in Claims.Extra, which Refresh copies.
+//     application claim in Claims.Extra, which Refresh copies. Claim names
+//     written with escapes are refused with ErrMalformed, as in
+//     freshtoken's own format; PyJWT escapes names that are not ASCII.
 //   - The checks run in Flask-JWT-Extended's order: the signature, the
 //     times, issuer and audience, the identity claim, the type, then the
 //     freshness. So an expired refresh token presented as an access token

@@ -286,6 +286,11 @@ func TestFlaskProfileReadsTokens(t *testing.T) {
 			guard:   access, wantErr: freshtoken.ErrInvalidClaims,
 		},
 		{
+			name: "escaped identity", reason: "PyJWT writes non-ASCII as \\u escapes",
+			payload: `{"fresh":true,"iat":$iat,"jti":"j1","type":"access","sub":"Jos\u00e9","nbf":$iat,"exp":$exp}`,
+			guard:   fresh, want: &guardResult{Subject: "José", Type: freshtoken.AccessToken, Fresh: true},
+		},
+		{
 			name: "empty identity", reason: "names no one",
 			payload: `{"fresh":true,"iat":$iat,"jti":"j1","type":"access","sub":"","nbf":$iat,"exp":$exp}`,
 			guard:   access, wantErr: freshtoken.ErrInvalidClaims,
@@ -725,4 +730,47 @@ func FuzzFlaskProfile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkFlaskProfile measures the profile's guards and issuing with
+// HS256, beside freshtoken's own format with the same secret.
+func BenchmarkFlaskProfile(b *testing.B) {
+	ctx := context.Background()
+	now := func() time.Time { return checkTime }
+	flask, err := freshtoken.New(freshtoken.Config{Key: flaskSecret, Now: now, Flask: &freshtoken.FlaskOptions{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	native, err := freshtoken.New(freshtoken.Config{Key: flaskSecret, Now: now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// A token as Flask-JWT-Extended writes it after fresh=timedelta(minutes=5).
+	flaskTok := hs256(flaskSecret, plainHeader, fill(`{"fresh":$now.123456,"iat":$iat,"jti":"5f0c9a52-8b1e-4b8e-9f5a-0c6d1f2e3a4b","type":"access","sub":"alice","nbf":$iat,"exp":$exp}`))
+	nativePair, err := native.Issue(ctx, "alice")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bm := range []struct {
+		name string
+		m    *freshtoken.Manager
+		tok  string
+	}{{"flask", flask, flaskTok}, {"native", native, nativePair.Access}} {
+		b.Run("RequireFresh/"+bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bm.m.RequireFresh(ctx, bm.tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("Issue/"+bm.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := bm.m.Issue(ctx, "alice"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
