@@ -34,8 +34,8 @@ import (
 //     "kid"; any other parameter is refused with ErrMalformed. The algorithm
 //     must be the one configured for the key. Without a kid, the token is
 //     checked against each configured key of that algorithm in turn,
-//     Config.Key first; with one, against the key it names (ErrUnknownKey
-//     when there is none).
+//     Config.Key first (so a forged token costs one check per such key);
+//     with one, against the key it names (ErrUnknownKey when there is none).
 //   - "exp", "iat", "jti" and the identity claim are required; "exp", "iat"
 //     and "nbf" are whole seconds. The identity must be a non-empty string:
 //     integer or object identities (accepted by Flask-JWT-Extended before
@@ -54,8 +54,8 @@ import (
 //     application claim in Claims.Extra, which Refresh copies. Claim names
 //     written with escapes are refused with ErrMalformed, as in
 //     freshtoken's own format; PyJWT escapes names that are not ASCII.
-//   - The checks run in Flask-JWT-Extended's order: the signature, the
-//     times, issuer and audience, the identity claim, the type, then the
+//   - As in Flask-JWT-Extended, the signature is checked first, then the
+//     times, issuer and audience, then the identity claim, the type and the
 //     freshness. So an expired refresh token presented as an access token
 //     fails with ErrExpired, where Flask answers "Token has expired".
 //
