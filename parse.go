@@ -20,6 +20,9 @@ const maxMembers = 64
 // key and algorithm, signature, claims and their JSON types. The header's
 // "typ" and the "type" claim must agree.
 func (m *Manager) parse(tok string) (*Claims, error) {
+	if m.flask != nil {
+		return m.parseFlask(tok)
+	}
 	if len(tok) > m.maxSize {
 		return nil, errorf(ErrMalformed, "token larger than the configured maximum")
 	}

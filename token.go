@@ -42,6 +42,7 @@ type Config struct {
 
 	// KeyID is the "kid" written in every token's header.
 	// Zero: the RFC 7638 thumbprint of the public key (for HMAC, a hash of the secret).
+	// Under Flask, the header carries a kid only when KeyID is set.
 	KeyID string
 
 	// VerifyKeys are keys that verify tokens but never sign them: the keys a
@@ -70,11 +71,12 @@ type Config struct {
 
 	// FreshFor limits how long after the login an access token from Issue
 	// counts as fresh. Zero: for its whole life (AccessTTL). Refreshed
-	// tokens are never fresh, whatever this says.
+	// tokens are never fresh, whatever this says. Under Flask, Issue writes
+	// the limit into the token as its "fresh" time, as fresh=timedelta does.
 	FreshFor time.Duration
 
 	// Leeway is the clock skew tolerated on "exp", "nbf" and "iat".
-	// Zero: 5 seconds. Negative: none.
+	// Zero: 5 seconds, or none under Flask (as JWT_DECODE_LEEWAY). Negative: none.
 	Leeway time.Duration
 
 	// MaxTokenSize is the largest token, in bytes, a guard will look at;
@@ -84,6 +86,12 @@ type Config struct {
 
 	// Now is the clock. Zero: time.Now. Tests inject a fake one.
 	Now func() time.Time
+
+	// Flask, when set, makes the Manager read and write the tokens of
+	// Flask-JWT-Extended 4.x instead of freshtoken's own, so a Go service can
+	// share logins with a Flask one. See FlaskOptions. Zero: freshtoken's
+	// own format.
+	Flask *FlaskOptions
 }
 
 // Manager issues and verifies tokens. It is safe for concurrent use; its
@@ -102,6 +110,8 @@ type Manager struct {
 
 	// The encoded headers never change, so they are built once.
 	accessHeader, refreshHeader string
+
+	flask *flaskProfile // nil: freshtoken's own token format
 }
 
 // New checks cfg and returns a Manager. Errors match ErrInvalidKey or ErrInvalidConfig.
@@ -154,6 +164,11 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m.accessHeader = encodeHeader(sk, AccessToken)
 	m.refreshHeader = encodeHeader(sk, RefreshToken)
+	if cfg.Flask != nil {
+		if err := m.setupFlask(cfg); err != nil {
+			return nil, err
+		}
+	}
 	return m, nil
 }
 
@@ -218,8 +233,13 @@ type Claims struct {
 	// sets it and Refresh carries it over.
 	AuthTime time.Time
 	// Fresh is the token's "fresh" claim: true only on access tokens made by
-	// Issue. RequireFresh also applies Config.FreshFor.
+	// Issue. RequireFresh also applies Config.FreshFor. Under Flask, a
+	// "fresh" claim that is a time counts as true until that time, judged
+	// when the token is verified.
 	Fresh bool
+	// FreshUntil is, under Flask, the time a "fresh" claim that is a time
+	// names (what fresh=timedelta writes); zero otherwise.
+	FreshUntil time.Time
 
 	// CSRF ("csrf") is the double-submit value bound into tokens issued
 	// with WithCSRF, for cookie-based clients; empty otherwise.
@@ -344,6 +364,9 @@ type tokenFields struct {
 
 // sign encodes and signs one token.
 func (m *Manager) sign(f *tokenFields) (string, error) {
+	if m.flask != nil {
+		return m.signFlask(f)
+	}
 	header := m.accessHeader
 	if f.typ == RefreshToken {
 		header = m.refreshHeader
