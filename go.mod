@@ -2,7 +2,10 @@ module github.com/freshtoken/freshtoken
 
 go 1.25.0
 
-require github.com/lestrrat-go/jwx/v2 v2.1.7
+require (
+	github.com/google/go-cmp v0.7.0
+	github.com/lestrrat-go/jwx/v2 v2.1.7
+)
 
 require (
 	github.com/decred/dcrd/dcrec/secp256k1/v4 v4.4.1 // indirect
