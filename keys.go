@@ -106,6 +106,9 @@ func rawKey(k any) (raw any, alg, kid string, err error) {
 		if _, ok := k.(string); ok {
 			return nil, "", "", errorf(ErrInvalidKey, "an HMAC secret must be a []byte, not a string")
 		}
+		if incomplete(k) {
+			return nil, "", "", errorf(ErrInvalidKey, fmt.Sprintf("the %T is nil or lacks its key material", k))
+		}
 		return k, "", "", nil
 	}
 	if err := jk.Raw(&raw); err != nil {
@@ -115,6 +118,22 @@ func rawKey(k any) (raw any, alg, kid string, err error) {
 		alg = a.String()
 	}
 	return raw, alg, jk.KeyID(), nil
+}
+
+// incomplete reports a key pointer that is nil or lacks a number New or
+// Issue would use: a key left nil by a failed load, or a zero struct.
+func incomplete(k any) bool {
+	switch k := k.(type) {
+	case *ecdsa.PrivateKey:
+		return k == nil || k.D == nil || incomplete(&k.PublicKey)
+	case *ecdsa.PublicKey:
+		return k == nil || k.Curve == nil || k.X == nil || k.Y == nil
+	case *rsa.PrivateKey:
+		return k == nil || k.D == nil || incomplete(&k.PublicKey)
+	case *rsa.PublicKey:
+		return k == nil || k.N == nil
+	}
+	return false
 }
 
 // newKey checks that public suits alg (choosing alg from the key when empty)
