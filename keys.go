@@ -58,7 +58,10 @@ func newSigningKey(k any, alg, kid string) (*signingKey, error) {
 		if len(rk) != ed25519.PrivateKeySize {
 			return nil, errorf(ErrInvalidKey, "ed25519 private key has the wrong length")
 		}
-		private, public = rk, rk.Public()
+		// Keep a copy, as for HMAC secrets below: the caller may reuse or
+		// wipe its slice.
+		private = append(ed25519.PrivateKey(nil), rk...)
+		public = rk.Public()
 	case *ecdsa.PrivateKey:
 		private, public = rk, &rk.PublicKey
 	case *rsa.PrivateKey:
@@ -77,6 +80,9 @@ func newSigningKey(k any, alg, kid string) (*signingKey, error) {
 	signer, err := jws.NewSigner(jwa.SignatureAlgorithm(pk.alg))
 	if err != nil {
 		return nil, errorf(ErrInvalidKey, err.Error())
+	}
+	if pk.hmac {
+		private = pk.public // newKey's copy, so signing and verifying use the same bytes
 	}
 	return &signingKey{key: *pk, private: private, signer: signer}, nil
 }

@@ -367,3 +367,37 @@ func TestNewNegativeLeewayMeansNone(t *testing.T) {
 		t.Errorf("leeway = %v, want 0", m.leeway)
 	}
 }
+
+// A caller may wipe or reuse its key slice once New has returned; the
+// Manager must keep signing and verifying with the key it was given.
+func TestNewCopiesKeySlices(t *testing.T) {
+	k := testKeys()
+	tests := []struct {
+		name string
+		key  func() any
+		wipe func(any)
+	}{
+		{"hmac secret", func() any { return append([]byte(nil), k.hs256...) }, func(key any) { clear(key.([]byte)) }},
+		{"ed25519 private key", func() any { return append(ed25519.PrivateKey(nil), k.ed...) }, func(key any) { clear(key.(ed25519.PrivateKey)) }},
+	}
+	ctx := context.Background()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := tt.key()
+			m, _ := newTestManager(t, Config{Key: key})
+			tt.wipe(key)
+			pair, err := m.Issue(ctx, "user-42")
+			if err != nil {
+				t.Fatalf("Issue after wiping the caller's key: %v", err)
+			}
+			if _, err := m.RequireAccess(ctx, pair.Access); err != nil {
+				t.Errorf("RequireAccess after wiping the caller's key = %v, want nil", err)
+			}
+			// The token must be the one the original key makes.
+			orig, _ := newTestManager(t, Config{Key: tt.key()})
+			if _, err := orig.RequireAccess(ctx, pair.Access); err != nil {
+				t.Errorf("a Manager with the original key rejects the token: %v", err)
+			}
+		})
+	}
+}
