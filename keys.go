@@ -145,6 +145,11 @@ func incomplete(k any) bool {
 // newKey checks that public suits alg (choosing alg from the key when empty)
 // and derives the key ID when kid is empty.
 func newKey(public any, alg, kid string) (*key, error) {
+	if kid != "" && string(appendString(nil, kid)) != `"`+kid+`"` {
+		// The header reader accepts only strings written without escapes,
+		// so a kid JSON must escape would make every token unverifiable.
+		return nil, errorf(ErrInvalidKey, fmt.Sprintf("key ID %q has characters JSON escapes (quotes, backslashes, control characters, <, >, &)", kid))
+	}
 	k := &key{id: kid, alg: alg, public: public}
 	switch pub := public.(type) {
 	case ed25519.PublicKey:

@@ -212,6 +212,7 @@ func TestNewKeyTypes(t *testing.T) {
 		{name: "hmac HS512", cfg: Config{Key: k.hs512, Algorithm: "HS512"}, wantAlg: "HS512"},
 		{name: "hmac HS256 with a long secret", cfg: Config{Key: k.hs512}, wantAlg: "HS256"},
 		{name: "configured KeyID", cfg: Config{Key: k.ed, KeyID: "2026-03"}, wantAlg: "EdDSA", wantKid: "2026-03"},
+		{name: "KeyID with punctuation and non-ASCII", cfg: Config{Key: k.ed, KeyID: "clé/2026-03:1+2=3"}, wantAlg: "EdDSA", wantKid: "clé/2026-03:1+2=3"},
 
 		{name: "jwk ed25519", cfg: Config{Key: mustJWK(t, k.ed, nil)}, wantAlg: "EdDSA", kidOf: k.ed.Public()},
 		{name: "jwk P-256", cfg: Config{Key: mustJWK(t, k.p256, nil)}, wantAlg: "ES256", kidOf: &k.p256.PublicKey},
@@ -341,6 +342,12 @@ func TestNewErrors(t *testing.T) {
 		{"VerifyKeys repeats the signing key", Config{Key: k.ed, VerifyKeys: []any{k.ed.Public()}}, ErrInvalidKey, "same kid as the signing key"},
 		{"VerifyKeys kid taken by KeyID", Config{Key: k.ed, KeyID: "k1", VerifyKeys: []any{mustJWK(t, k.p256.Public(), map[string]any{jwk.KeyIDKey: "k1"})}}, ErrInvalidKey, "same kid as the signing key"},
 
+		{"KeyID with <", Config{Key: k.ed, KeyID: "a<b"}, ErrInvalidKey, "JSON escapes it, and headers with escapes are refused, so no token would verify"},
+		{"KeyID with a quote", Config{Key: k.ed, KeyID: `a"b`}, ErrInvalidKey, "JSON escapes it"},
+		{"KeyID with a backslash", Config{Key: k.ed, KeyID: `a\b`}, ErrInvalidKey, "JSON escapes it"},
+		{"KeyID with a newline", Config{Key: k.ed, KeyID: "a\nb"}, ErrInvalidKey, "JSON escapes it"},
+		{"KeyID with invalid UTF-8", Config{Key: k.ed, KeyID: "a\xffb"}, ErrInvalidKey, "JSON rewrites it"},
+		{"VerifyKeys jwk kid with &", Config{Key: k.ed, VerifyKeys: []any{mustJWK(t, k.p256.Public(), map[string]any{jwk.KeyIDKey: "a&b"})}}, ErrInvalidKey, "no token could name it"},
 		{"negative AccessTTL", Config{Key: k.ed, AccessTTL: -time.Minute}, ErrInvalidConfig, "durations are never negative"},
 		{"negative RefreshTTL", Config{Key: k.ed, RefreshTTL: -time.Minute}, ErrInvalidConfig, "durations are never negative"},
 		{"negative FreshFor", Config{Key: k.ed, FreshFor: -time.Minute}, ErrInvalidConfig, "durations are never negative"},
