@@ -1,6 +1,7 @@
 package freshtoken
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -11,13 +12,16 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"math"
 	"math/big"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
 )
@@ -406,5 +410,193 @@ func TestNewCopiesKeySlices(t *testing.T) {
 				t.Errorf("a Manager with the original key rejects the token: %v", err)
 			}
 		})
+	}
+}
+
+// claimsOpts compares Claims on what the caller sees, leaving the random
+// identifiers to checks of their own.
+var claimsOpts = cmp.Options{
+	cmpopts.IgnoreUnexported(Claims{}),
+	cmpopts.IgnoreFields(Claims{}, "ID", "SessionID", "CSRF"),
+}
+
+// idPattern is 128 random bits in unpadded base64url.
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
+
+func TestIssue(t *testing.T) {
+	at := t0.Add(time.Second) // the clock reads t0+1.5s; token times are whole seconds
+	tests := []struct {
+		name        string
+		cfg         Config
+		opts        []IssueOption
+		wantPair    Pair // expiry times only
+		wantAccess  *Claims
+		wantRefresh *Claims
+		wantCSRF    bool
+	}{
+		{
+			name:        "defaults",
+			wantPair:    Pair{AccessExpiresAt: at.Add(15 * time.Minute), RefreshExpiresAt: at.Add(30 * 24 * time.Hour)},
+			wantAccess:  &Claims{Type: AccessToken, Subject: "user-42", IssuedAt: at, ExpiresAt: at.Add(15 * time.Minute), AuthTime: at, Fresh: true},
+			wantRefresh: &Claims{Type: RefreshToken, Subject: "user-42", IssuedAt: at, ExpiresAt: at.Add(30 * 24 * time.Hour), AuthTime: at},
+		},
+		{
+			name:        "issuer, audience and TTLs",
+			cfg:         Config{Issuer: "https://auth.example.com", Audience: "api", AccessTTL: 5 * time.Minute, RefreshTTL: 12 * time.Hour},
+			wantPair:    Pair{AccessExpiresAt: at.Add(5 * time.Minute), RefreshExpiresAt: at.Add(12 * time.Hour)},
+			wantAccess:  &Claims{Type: AccessToken, Subject: "user-42", Issuer: "https://auth.example.com", Audience: []string{"api"}, IssuedAt: at, ExpiresAt: at.Add(5 * time.Minute), AuthTime: at, Fresh: true},
+			wantRefresh: &Claims{Type: RefreshToken, Subject: "user-42", Issuer: "https://auth.example.com", Audience: []string{"api"}, IssuedAt: at, ExpiresAt: at.Add(12 * time.Hour), AuthTime: at},
+		},
+		{
+			name:     "extra claims in both tokens",
+			opts:     []IssueOption{WithClaims(map[string]any{"role": "admin", "tenant": 7, "perms": []string{"read", "write"}, "org": map[string]any{"id": "o1", "plan": nil}})},
+			wantPair: Pair{AccessExpiresAt: at.Add(15 * time.Minute), RefreshExpiresAt: at.Add(30 * 24 * time.Hour)},
+			wantAccess: &Claims{Type: AccessToken, Subject: "user-42", IssuedAt: at, ExpiresAt: at.Add(15 * time.Minute), AuthTime: at, Fresh: true,
+				Extra: map[string]any{"role": "admin", "tenant": 7.0, "perms": []any{"read", "write"}, "org": map[string]any{"id": "o1", "plan": nil}}},
+			wantRefresh: &Claims{Type: RefreshToken, Subject: "user-42", IssuedAt: at, ExpiresAt: at.Add(30 * 24 * time.Hour), AuthTime: at,
+				Extra: map[string]any{"role": "admin", "tenant": 7.0, "perms": []any{"read", "write"}, "org": map[string]any{"id": "o1", "plan": nil}}},
+		},
+		{
+			name:        "empty WithClaims adds nothing",
+			opts:        []IssueOption{WithClaims(nil), WithClaims(map[string]any{})},
+			wantPair:    Pair{AccessExpiresAt: at.Add(15 * time.Minute), RefreshExpiresAt: at.Add(30 * 24 * time.Hour)},
+			wantAccess:  &Claims{Type: AccessToken, Subject: "user-42", IssuedAt: at, ExpiresAt: at.Add(15 * time.Minute), AuthTime: at, Fresh: true},
+			wantRefresh: &Claims{Type: RefreshToken, Subject: "user-42", IssuedAt: at, ExpiresAt: at.Add(30 * 24 * time.Hour), AuthTime: at},
+		},
+		{
+			name:        "WithCSRF",
+			opts:        []IssueOption{WithCSRF()},
+			wantPair:    Pair{AccessExpiresAt: at.Add(15 * time.Minute), RefreshExpiresAt: at.Add(30 * 24 * time.Hour)},
+			wantAccess:  &Claims{Type: AccessToken, Subject: "user-42", IssuedAt: at, ExpiresAt: at.Add(15 * time.Minute), AuthTime: at, Fresh: true},
+			wantRefresh: &Claims{Type: RefreshToken, Subject: "user-42", IssuedAt: at, ExpiresAt: at.Add(30 * 24 * time.Hour), AuthTime: at},
+			wantCSRF:    true,
+		},
+	}
+	ctx := context.Background()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, clk := newTestManager(t, tt.cfg)
+			clk.Set(t0.Add(1500 * time.Millisecond))
+			pair := mustIssue(t, m, "user-42", tt.opts...)
+			if diff := cmp.Diff(&tt.wantPair, pair, cmpopts.IgnoreFields(Pair{}, "Access", "Refresh")); diff != "" {
+				t.Errorf("Issue() pair (-want +got):\n%s", diff)
+			}
+			access, err := m.RequireAccess(ctx, pair.Access)
+			if err != nil {
+				t.Fatalf("RequireAccess: %v", err)
+			}
+			if diff := cmp.Diff(tt.wantAccess, access, claimsOpts); diff != "" {
+				t.Errorf("access claims (-want +got):\n%s", diff)
+			}
+			refresh, err := m.RequireRefresh(ctx, pair.Refresh)
+			if err != nil {
+				t.Fatalf("RequireRefresh: %v", err)
+			}
+			if diff := cmp.Diff(tt.wantRefresh, refresh, claimsOpts); diff != "" {
+				t.Errorf("refresh claims (-want +got):\n%s", diff)
+			}
+
+			for _, id := range []string{access.ID, refresh.ID} {
+				if !idPattern.MatchString(id) {
+					t.Errorf("jti %q is not 128 bits of base64url", id)
+				}
+			}
+			if access.ID == refresh.ID {
+				t.Errorf("access and refresh share jti %q", access.ID)
+			}
+			if access.SessionID != refresh.ID || refresh.SessionID != refresh.ID {
+				t.Errorf("sid = %q (access), %q (refresh), want the refresh jti %q in both", access.SessionID, refresh.SessionID, refresh.ID)
+			}
+			switch {
+			case !tt.wantCSRF && (access.CSRF != "" || refresh.CSRF != ""):
+				t.Errorf("csrf = %q, %q without WithCSRF, want none", access.CSRF, refresh.CSRF)
+			case tt.wantCSRF && (!idPattern.MatchString(access.CSRF) || !idPattern.MatchString(refresh.CSRF) || access.CSRF == refresh.CSRF):
+				t.Errorf("csrf = %q, %q, want two distinct random values", access.CSRF, refresh.CSRF)
+			}
+		})
+	}
+}
+
+func TestIssueIDsAreUnique(t *testing.T) {
+	m, _ := newTestManager(t, Config{Key: testKeys().hs256})
+	seen := make(map[string]bool)
+	for range 50 {
+		pair := mustIssue(t, m, "user-42", WithCSRF())
+		for _, tok := range []string{pair.Access, pair.Refresh} {
+			for _, name := range []string{"jti", "csrf"} {
+				v := decodeSegment(t, tok, 1)[name].(string)
+				if seen[v] {
+					t.Fatalf("%s %q seen twice", name, v)
+				}
+				seen[v] = true
+			}
+		}
+	}
+}
+
+func TestIssueErrors(t *testing.T) {
+	type row struct {
+		name    string
+		subject string
+		opts    []IssueOption
+		reason  string
+	}
+	tests := []row{
+		{"empty subject", "", nil, "a token for nobody authenticates nobody"},
+		{"empty claim name", "u", []IssueOption{WithClaims(map[string]any{"": 1})}, "not a usable claim name"},
+		{"unmarshalable claim", "u", []IssueOption{WithClaims(map[string]any{"ch": make(chan int)})}, "a channel has no JSON form"},
+		{"NaN claim", "u", []IssueOption{WithClaims(map[string]any{"score": math.NaN()})}, "JSON has no NaN"},
+		{"error after a good option", "u", []IssueOption{WithCSRF(), WithClaims(map[string]any{"sub": "admin"})}, "the failing option stops Issue"},
+	}
+	for _, name := range reserved {
+		tests = append(tests, row{"reserved " + name, "u", []IssueOption{WithClaims(map[string]any{"role": "x", name: "forged"})}, "freshtoken owns this claim; letting the application set it could forge it"})
+	}
+	m, _ := newTestManager(t, Config{})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pair, err := m.Issue(context.Background(), tt.subject, tt.opts...)
+			if !errors.Is(err, ErrInvalidConfig) {
+				t.Errorf("Issue() error = %v, want ErrInvalidConfig (%s)", err, tt.reason)
+			}
+			if pair != nil {
+				t.Errorf("Issue() = %+v with an error, want nil", pair)
+			}
+		})
+	}
+}
+
+// Refresh copies the application's claims as they were written, so values
+// that a decode and re-encode would change (number spellings, big integers,
+// escapes) stay the same in every access token of the session.
+func TestExtraClaimsRoundTripByteForByte(t *testing.T) {
+	m, clk := newTestManager(t, Config{})
+	ctx := context.Background()
+	extra := map[string]any{
+		"big":  json.Number("12345678901234567890"),
+		"html": "<b>&</b>",
+		"list": []any{1, "x", nil, true},
+		"n":    json.Number("1.0e2"),
+		"role": "admin",
+	}
+	const wantExtra = `"big":12345678901234567890,"html":"\u003cb\u003e\u0026\u003c/b\u003e","list":[1,"x",null,true],"n":1.0e2,"role":"admin"}`
+	pair := mustIssue(t, m, "user-42", WithClaims(extra))
+	clk.Advance(20 * time.Minute)
+	refreshed, err := m.Refresh(ctx, pair.Refresh)
+	if err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	for name, tok := range map[string]string{"issued access": pair.Access, "refresh": pair.Refresh, "refreshed access": refreshed.Access} {
+		payload := rawPayload(t, tok)
+		if !bytes.HasSuffix(payload, []byte(","+wantExtra)) {
+			t.Errorf("%s payload = %s, want it to end with ,%s", name, payload, wantExtra)
+		}
+	}
+	c, err := m.RequireAccess(ctx, refreshed.Access)
+	if err != nil {
+		t.Fatalf("RequireAccess(refreshed): %v", err)
+	}
+	want := map[string]any{"big": 12345678901234567890.0, "html": "<b>&</b>", "list": []any{1.0, "x", nil, true}, "n": 100.0, "role": "admin"}
+	if diff := cmp.Diff(want, c.Extra); diff != "" {
+		t.Errorf("refreshed Extra (-want +got):\n%s", diff)
 	}
 }
