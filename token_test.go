@@ -15,6 +15,7 @@ import (
 	"math"
 	"math/big"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -547,11 +548,21 @@ func TestIssueErrors(t *testing.T) {
 		{"unmarshalable claim", "u", []IssueOption{WithClaims(map[string]any{"ch": make(chan int)})}, "a channel has no JSON form"},
 		{"NaN claim", "u", []IssueOption{WithClaims(map[string]any{"score": math.NaN()})}, "JSON has no NaN"},
 		{"error after a good option", "u", []IssueOption{WithCSRF(), WithClaims(map[string]any{"sub": "admin"})}, "the failing option stops Issue"},
+		{"claim given twice", "u", []IssueOption{WithClaims(map[string]any{"role": "user"}), WithClaims(map[string]any{"role": "admin"})}, "a token with a repeated member is refused by every guard"},
+		{"claim name with <", "u", []IssueOption{WithClaims(map[string]any{"<role>": 1})}, "JSON escapes it and guards refuse escaped names"},
+		{"claim name with a quote", "u", []IssueOption{WithClaims(map[string]any{`a"b`: 1})}, "JSON escapes it"},
+		{"claim name with a backslash", "u", []IssueOption{WithClaims(map[string]any{`a\b`: 1})}, "JSON escapes it"},
+		{"claim name with a control character", "u", []IssueOption{WithClaims(map[string]any{"a\tb": 1})}, "JSON escapes it"},
+		{"claim name with U+2028", "u", []IssueOption{WithClaims(map[string]any{"a\u2028b": 1})}, "JSON escapes it"},
+		{"claim name with invalid UTF-8", "u", []IssueOption{WithClaims(map[string]any{"a\xffb": 1})}, "JSON rewrites it"},
+		{"too many claims", "u", []IssueOption{WithClaims(nClaims(55))}, "10 fixed members (with iss and aud) and 55 extras exceed the 64 members a guard reads"},
+		{"too many claims with csrf", "u", []IssueOption{WithClaims(nClaims(54)), WithCSRF()}, "11 fixed members and 54 extras exceed 64"},
+		{"token larger than MaxTokenSize", "u", []IssueOption{WithClaims(map[string]any{"blob": strings.Repeat("x", DefaultMaxTokenSize)})}, "the guards would refuse the token"},
 	}
 	for _, name := range reserved {
 		tests = append(tests, row{"reserved " + name, "u", []IssueOption{WithClaims(map[string]any{"role": "x", name: "forged"})}, "freshtoken owns this claim; letting the application set it could forge it"})
 	}
-	m, _ := newTestManager(t, Config{})
+	m, _ := newTestManager(t, Config{Issuer: "https://auth.example.com", Audience: "api"})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			pair, err := m.Issue(context.Background(), tt.subject, tt.opts...)
@@ -599,4 +610,71 @@ func TestExtraClaimsRoundTripByteForByte(t *testing.T) {
 	if diff := cmp.Diff(want, c.Extra); diff != "" {
 		t.Errorf("refreshed Extra (-want +got):\n%s", diff)
 	}
+}
+
+// nClaims returns n distinct application claims.
+func nClaims(n int) map[string]any {
+	claims := make(map[string]any, n)
+	for i := range n {
+		claims["c"+strconv.Itoa(i)] = i
+	}
+	return claims
+}
+
+// Whatever Issue accepts, the guards accept, and so does Refresh: the
+// limits on claims are enforced when the token is made, not discovered
+// when it is presented.
+func TestIssueLimitsMatchTheGuards(t *testing.T) {
+	ctx := context.Background()
+	check := func(t *testing.T, m *Manager, pair *Pair) {
+		t.Helper()
+		if _, err := m.RequireFresh(ctx, pair.Access); err != nil {
+			t.Errorf("RequireFresh(issued) = %v, want nil", err)
+		}
+		refreshed, err := m.Refresh(ctx, pair.Refresh)
+		if err != nil {
+			t.Fatalf("Refresh = %v, want nil", err)
+		}
+		if _, err := m.RequireAccess(ctx, refreshed.Access); err != nil {
+			t.Errorf("RequireAccess(refreshed) = %v, want nil", err)
+		}
+	}
+	t.Run("members", func(t *testing.T) {
+		for _, cfg := range []struct {
+			cfg   Config
+			opts  []IssueOption
+			fixed int
+		}{
+			{Config{}, nil, 8},
+			{Config{Issuer: "iss", Audience: "aud"}, []IssueOption{WithCSRF()}, 11},
+		} {
+			m, _ := newTestManager(t, cfg.cfg)
+			most := maxMembers - cfg.fixed
+			check(t, m, mustIssue(t, m, "user-42", append(cfg.opts, WithClaims(nClaims(most)))...))
+			if _, err := m.Issue(ctx, "user-42", append(cfg.opts, WithClaims(nClaims(most+1)))...); !errors.Is(err, ErrInvalidConfig) {
+				t.Errorf("Issue with %d extra claims = %v, want ErrInvalidConfig", most+1, err)
+			}
+		}
+	})
+	t.Run("size", func(t *testing.T) {
+		blob := WithClaims(map[string]any{"blob": strings.Repeat("x", 3000)})
+		big, _ := newTestManager(t, Config{MaxTokenSize: 1 << 20})
+		pair := mustIssue(t, big, "user-42", blob)
+		largest := max(len(pair.Access), len(pair.Refresh))
+		// Find the smallest MaxTokenSize Issue accepts; it is at least the
+		// largest token and must leave every later step working.
+		for limit := largest; limit < largest+8; limit++ {
+			m, _ := newTestManager(t, Config{MaxTokenSize: limit})
+			pair, err := m.Issue(ctx, "user-42", blob)
+			if errors.Is(err, ErrInvalidConfig) {
+				continue
+			}
+			if err != nil {
+				t.Fatalf("Issue with MaxTokenSize %d: %v", limit, err)
+			}
+			check(t, m, pair)
+			return
+		}
+		t.Fatalf("Issue refused a %d-byte token up to MaxTokenSize %d", largest, largest+8)
+	})
 }
