@@ -398,6 +398,14 @@ func hostileTokens() []hostileToken {
 			}
 			return f.access(c)
 		}, want: ErrMalformed, reason: "more members than the parser tracks"},
+		{name: "invalid UTF-8 in sub", token: func(f *forge) string { return f.access(f.accessClaims().set("sub", "\"user-42\xff\"")) }, want: ErrMalformed, reason: "decoders disagree on bad bytes; encoding/json reads 0xFF as U+FFFD"},
+		{name: "invalid UTF-8 in a claim name", token: func(f *forge) string { return f.access(f.accessClaims().add("role\xff", `"admin"`)) }, want: ErrMalformed, reason: "JSON text is UTF-8 (RFC 8259 §8.1)"},
+		{name: "invalid UTF-8 in an extra claim", token: func(f *forge) string { return f.access(f.accessClaims().add("role", "\"adm\xc3\"")) }, want: ErrMalformed, reason: "a truncated sequence"},
+		{name: "overlong UTF-8", token: func(f *forge) string { return f.access(f.accessClaims().set("sub", "\"\xc0\xafetc\"")) }, want: ErrMalformed, reason: "an overlong '/' is a classic filter bypass"},
+		{name: "UTF-8 encoded surrogate", token: func(f *forge) string { return f.access(f.accessClaims().set("sub", "\"\xed\xa0\x80\"")) }, want: ErrMalformed, reason: "CESU-8 is not UTF-8"},
+		{name: "invalid UTF-8 in kid", token: func(f *forge) string {
+			return f.withAccessHeader(f.header("at+jwt").set("kid", `"`+f.m.signing.id+"\xff\""))
+		}, want: ErrMalformed, reason: "JSON text is UTF-8"},
 		{name: "raw control character in a string", token: func(f *forge) string { return f.access(f.accessClaims().set("sub", "\"user\x01\"")) }, want: ErrMalformed, reason: "JSON strings escape control characters"},
 
 		// Claims: required, of the right JSON type.

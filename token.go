@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Defaults for the zero values of Config.
@@ -142,6 +143,9 @@ func New(cfg Config) (*Manager, error) {
 		return nil, errorf(ErrInvalidConfig, "durations and sizes must not be negative (except Leeway)")
 	case m.accessTTL < time.Second || m.refreshTTL < time.Second:
 		return nil, errorf(ErrInvalidConfig, "AccessTTL and RefreshTTL must be at least one second")
+	case !utf8.ValidString(cfg.Issuer) || !utf8.ValidString(cfg.Audience):
+		// JSON would rewrite them, and no token would then match them.
+		return nil, errorf(ErrInvalidConfig, "Issuer and Audience must be valid UTF-8")
 	}
 	if m.leeway < 0 {
 		m.leeway = 0
@@ -298,10 +302,16 @@ func WithCSRF() IssueOption {
 
 // Issue is the login: call it once the user's credentials are checked. It
 // returns a fresh access token and a refresh token, both carrying the
-// subject, the login time ("auth_time") and any WithClaims claims.
+// subject, the login time ("auth_time") and any WithClaims claims. An empty
+// subject, or one that is not valid UTF-8, fails with ErrInvalidConfig.
 func (m *Manager) Issue(ctx context.Context, subject string, opts ...IssueOption) (*Pair, error) {
 	if subject == "" {
 		return nil, errorf(ErrInvalidConfig, "the subject must not be empty")
+	}
+	if !utf8.ValidString(subject) {
+		// JSON would write each bad byte as U+FFFD, giving different
+		// subjects the same token identity.
+		return nil, errorf(ErrInvalidConfig, "the subject is not valid UTF-8")
 	}
 	var o issueOptions
 	for _, opt := range opts {

@@ -353,6 +353,8 @@ func TestNewErrors(t *testing.T) {
 		{"KeyID with a newline", Config{Key: k.ed, KeyID: "a\nb"}, ErrInvalidKey, "JSON escapes it"},
 		{"KeyID with invalid UTF-8", Config{Key: k.ed, KeyID: "a\xffb"}, ErrInvalidKey, "JSON rewrites it"},
 		{"VerifyKeys jwk kid with &", Config{Key: k.ed, VerifyKeys: []any{mustJWK(t, k.p256.Public(), map[string]any{jwk.KeyIDKey: "a&b"})}}, ErrInvalidKey, "no token could name it"},
+		{"Issuer not UTF-8", Config{Key: k.ed, Issuer: "https://auth\xff.example.com"}, ErrInvalidConfig, "JSON would rewrite it and no token would match"},
+		{"Audience not UTF-8", Config{Key: k.ed, Audience: "api\xff"}, ErrInvalidConfig, "JSON would rewrite it and no token would match"},
 		{"negative AccessTTL", Config{Key: k.ed, AccessTTL: -time.Minute}, ErrInvalidConfig, "durations are never negative"},
 		{"negative RefreshTTL", Config{Key: k.ed, RefreshTTL: -time.Minute}, ErrInvalidConfig, "durations are never negative"},
 		{"negative FreshFor", Config{Key: k.ed, FreshFor: -time.Minute}, ErrInvalidConfig, "durations are never negative"},
@@ -544,6 +546,7 @@ func TestIssueErrors(t *testing.T) {
 	}
 	tests := []row{
 		{"empty subject", "", nil, "a token for nobody authenticates nobody"},
+		{"subject not UTF-8", "user-\xff", nil, "JSON writes each bad byte as U+FFFD, so two subjects would share one identity"},
 		{"empty claim name", "u", []IssueOption{WithClaims(map[string]any{"": 1})}, "not a usable claim name"},
 		{"unmarshalable claim", "u", []IssueOption{WithClaims(map[string]any{"ch": make(chan int)})}, "a channel has no JSON form"},
 		{"NaN claim", "u", []IssueOption{WithClaims(map[string]any{"score": math.NaN()})}, "JSON has no NaN"},
