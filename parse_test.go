@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -541,4 +542,75 @@ func isNil(v any) bool {
 		return v == nil
 	}
 	return false
+}
+
+// bytesPerRun measures the heap bytes f allocates per call. No other test
+// runs in parallel with the callers, so the figure is f's own.
+func bytesPerRun(runs int, f func()) uint64 {
+	f()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		f()
+	}
+	runtime.ReadMemStats(&after)
+	return (after.TotalAlloc - before.TotalAlloc) / uint64(runs)
+}
+
+// A rejected token costs bounded memory: inputs above MaxTokenSize are
+// refused before any copy or decoding, whatever their size, and no hostile
+// token costs more than a small multiple of the cap.
+func TestRejectionCostIsBounded(t *testing.T) {
+	f := newForge(t)
+	ctx := context.Background()
+	const mib = 1 << 20
+	pad := func(tok string) string { return tok + strings.Repeat("A", mib-len(tok)) }
+	huge := map[string]string{
+		"1 MiB of dots":            strings.Repeat(".", mib),
+		"1 MiB of base64url":       strings.Repeat("A", mib),
+		"1 MiB in three parts":     strings.Repeat("A", mib/3) + "." + strings.Repeat("A", mib/3) + "." + strings.Repeat("A", mib/3),
+		"1 MiB of spaces":          strings.Repeat(" ", mib),
+		"valid token padded":       pad(f.valid()),
+		"1 MiB JSON serialization": `{"payload":"` + strings.Repeat("A", mib) + `"}`,
+	}
+	// With the default cap only the error is allocated.
+	for name, tok := range huge {
+		check := func() {
+			if c, err := f.m.RequireAccess(ctx, tok); !errors.Is(err, ErrMalformed) || c != nil {
+				t.Fatalf("%s: RequireAccess = %v, %v; want nil, ErrMalformed", name, c, err)
+			}
+		}
+		if allocs := testing.AllocsPerRun(20, check); allocs > 1 {
+			t.Errorf("%s: %v allocations per rejection, want at most 1", name, allocs)
+		}
+		if b := bytesPerRun(20, check); b > 256 {
+			t.Errorf("%s: %d bytes allocated per rejection, want at most 256", name, b)
+		}
+	}
+
+	// A Manager that allows 2 MiB still refuses a mis-shapen 1 MiB input
+	// in one pass over it, without copying it.
+	big, _ := newTestManager(t, Config{MaxTokenSize: 2 * mib})
+	for _, name := range []string{"1 MiB of dots", "1 MiB of base64url", "1 MiB of spaces", "1 MiB JSON serialization"} {
+		tok := huge[name]
+		check := func() {
+			if _, err := big.RequireAccess(ctx, tok); !errors.Is(err, ErrMalformed) {
+				t.Fatalf("%s with a 2 MiB cap: RequireAccess = %v, want ErrMalformed", name, err)
+			}
+		}
+		if b := bytesPerRun(20, check); b > 256 {
+			t.Errorf("%s with a 2 MiB cap: %d bytes allocated per rejection, want at most 256", name, b)
+		}
+	}
+
+	// Within the cap, the worst hostile token costs a few times the cap:
+	// decoding buffers, encoding/json's scanner (whose pool the race
+	// detector empties at random) and, for signed payloads, the claims.
+	const maxBytes = 8 * DefaultMaxTokenSize
+	for _, tt := range hostileTokens() {
+		tok := tt.token(f)
+		if b := bytesPerRun(5, func() { f.m.RequireAccess(ctx, tok) }); b > maxBytes {
+			t.Errorf("%s (%d bytes): %d bytes allocated per rejection, want at most %d", tt.name, len(tok), b, maxBytes)
+		}
+	}
 }
