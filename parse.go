@@ -5,12 +5,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"time"
+	"unicode/utf8"
 )
 
 // This file turns untrusted bytes into a header and claims. It accepts only
 // what freshtoken writes: the JWS compact serialization (RFC 7515 §7.1) with
 // strict base64url, and JSON objects without duplicate or escaped member
-// names. Every loop is bounded by the input, which the guard has capped.
+// names, in valid UTF-8. Every loop is bounded by the input, which the guard has capped.
 
 // maxMembers bounds the number of members in a header or claims object.
 const maxMembers = 64
@@ -127,6 +128,12 @@ type object struct {
 func (o *object) open(b []byte) error {
 	if !json.Valid(b) {
 		return errorf(ErrMalformed, "invalid JSON")
+	}
+	if !utf8.Valid(b) {
+		// json.Valid lets invalid UTF-8 through inside strings; decoders
+		// then disagree (encoding/json turns each bad byte into U+FFFD),
+		// so two different subjects could read as one.
+		return errorf(ErrMalformed, "invalid UTF-8")
 	}
 	i := skipSpace(b, 0)
 	if b[i] != '{' {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Defaults for the zero values of Config.
@@ -152,6 +153,9 @@ func New(cfg Config) (*Manager, error) {
 		return nil, errorf(ErrInvalidConfig, "durations and sizes must not be negative (except Leeway)")
 	case m.accessTTL < time.Second || m.refreshTTL < time.Second:
 		return nil, errorf(ErrInvalidConfig, "AccessTTL and RefreshTTL must be at least one second")
+	case !utf8.ValidString(cfg.Issuer) || !utf8.ValidString(cfg.Audience):
+		// JSON would rewrite them, and no token would then match them.
+		return nil, errorf(ErrInvalidConfig, "Issuer and Audience must be valid UTF-8")
 	}
 	if m.leeway < 0 {
 		m.leeway = 0
@@ -259,6 +263,7 @@ type IssueOption func(*issueOptions) error
 
 type issueOptions struct {
 	extra []byte
+	names []string // the claim names in extra
 	csrf  bool
 }
 
@@ -267,14 +272,24 @@ var reserved = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", 
 
 // WithClaims adds application claims (roles, tenant, ...) to both tokens;
 // Refresh copies them into every later access token. Each value must
-// marshal to JSON. A reserved claim name ("sub", "exp", "fresh", "type",
-// ...) makes Issue fail with ErrInvalidConfig.
+// marshal to JSON. Issue fails with ErrInvalidConfig for a reserved claim
+// name ("sub", "exp", "fresh", "type", ...), a name given twice (across
+// several WithClaims), a name JSON would escape (quotes, backslashes,
+// control characters, <, >, &), more claims than a token may hold (about
+// 50), or claims that make a token larger than Config.MaxTokenSize.
 func WithClaims(claims map[string]any) IssueOption {
 	return func(o *issueOptions) error {
 		names := make([]string, 0, len(claims))
 		for name := range claims {
-			if name == "" || slices.Contains(reserved, name) {
+			switch {
+			case name == "" || slices.Contains(reserved, name):
 				return errorf(ErrInvalidConfig, fmt.Sprintf("claim %q is reserved", name))
+			case slices.Contains(o.names, name):
+				return errorf(ErrInvalidConfig, fmt.Sprintf("claim %q is given twice", name))
+			case string(appendString(nil, name)) != `"`+name+`"`:
+				// The guards refuse escaped member names, which could hide a
+				// reserved name; an escaped name would make the token unusable.
+				return errorf(ErrInvalidConfig, fmt.Sprintf("claim name %q has characters JSON escapes", name))
 			}
 			names = append(names, name)
 		}
@@ -289,6 +304,7 @@ func WithClaims(claims map[string]any) IssueOption {
 			o.extra = append(o.extra, v...)
 			o.extra = append(o.extra, ',')
 		}
+		o.names = append(o.names, names...)
 		return nil
 	}
 }
@@ -306,16 +322,32 @@ func WithCSRF() IssueOption {
 
 // Issue is the login: call it once the user's credentials are checked. It
 // returns a fresh access token and a refresh token, both carrying the
-// subject, the login time ("auth_time") and any WithClaims claims.
+// subject, the login time ("auth_time") and any WithClaims claims. An empty
+// subject, or one that is not valid UTF-8, fails with ErrInvalidConfig.
 func (m *Manager) Issue(ctx context.Context, subject string, opts ...IssueOption) (*Pair, error) {
 	if subject == "" {
 		return nil, errorf(ErrInvalidConfig, "the subject must not be empty")
+	}
+	if !utf8.ValidString(subject) {
+		// JSON would write each bad byte as U+FFFD, giving different
+		// subjects the same token identity.
+		return nil, errorf(ErrInvalidConfig, "the subject is not valid UTF-8")
 	}
 	var o issueOptions
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
 			return nil, err
 		}
+	}
+	// sub, exp, iat, jti, sid, auth_time, type and fresh, then the optional ones.
+	members := 8 + len(o.names)
+	for _, set := range []bool{m.issuer != "", m.audience != "", o.csrf} {
+		if set {
+			members++
+		}
+	}
+	if members > maxMembers {
+		return nil, errorf(ErrInvalidConfig, fmt.Sprintf("%d extra claims are too many for a token of at most %d members", len(o.names), maxMembers))
 	}
 	now := m.now().Truncate(time.Second)
 	var ids [4]string
@@ -423,6 +455,16 @@ func (m *Manager) sign(f *tokenFields) (string, error) {
 	}
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, sig)
+	// The guards would refuse a larger token: better none than a dead one.
+	// A fresh token leaves room for its refreshed twin, whose "false" is one
+	// byte longer (two base64url characters at most).
+	size := len(buf)
+	if f.fresh {
+		size += 2
+	}
+	if size > m.maxSize {
+		return "", errorf(ErrInvalidConfig, fmt.Sprintf("the token would be %d bytes, more than MaxTokenSize (%d); carry fewer or smaller claims", size, m.maxSize))
+	}
 	return string(buf), nil
 }
 
