@@ -226,6 +226,7 @@ func TestNewKeyTypes(t *testing.T) {
 		{name: "jwk rsa", cfg: Config{Key: mustJWK(t, k.rsa, nil)}, wantAlg: "RS256", kidOf: &k.rsa.PublicKey},
 		{name: "jwk rsa with alg PS256", cfg: Config{Key: mustJWK(t, k.rsa, map[string]any{jwk.AlgorithmKey: jwa.PS256})}, wantAlg: "PS256", kidOf: &k.rsa.PublicKey},
 		{name: "jwk hmac", cfg: Config{Key: mustJWK(t, k.hs256, nil)}, wantAlg: "HS256"},
+		{name: "jwk hmac with alg HS384", cfg: Config{Key: mustJWK(t, k.hs384, map[string]any{jwk.AlgorithmKey: jwa.HS384})}, wantAlg: "HS384"},
 		{name: "jwk hmac with alg HS512", cfg: Config{Key: mustJWK(t, k.hs512, map[string]any{jwk.AlgorithmKey: jwa.HS512})}, wantAlg: "HS512"},
 		{name: "jwk kid is used", cfg: Config{Key: mustJWK(t, k.ed, map[string]any{jwk.KeyIDKey: "from-jwk"})}, wantAlg: "EdDSA", wantKid: "from-jwk"},
 		{name: "Config.KeyID beats the jwk kid", cfg: Config{Key: mustJWK(t, k.ed, map[string]any{jwk.KeyIDKey: "from-jwk"}), KeyID: "from-config"}, wantAlg: "EdDSA", wantKid: "from-config"},
