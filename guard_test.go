@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
 )
 
 // guardFunc is one of the Manager's guards, with a fixed maxAge for RequireLoginWithin.
@@ -252,6 +254,11 @@ func TestKeyRotation(t *testing.T) {
 		{"hmac to ed25519", k.hs256, k.ed, k.hs256},
 		{"rsa to ecdsa", k.rsa, k.p256, &k.rsa.PublicKey},
 		{"ecdsa to rsa, jwk public key kept", k.p384, k.rsa, mustJWK(t, &k.p384.PublicKey, nil)},
+		{"rsa to ed25519, old private key kept", k.rsa, k.ed, k.rsa},
+		// A key whose algorithm or kid was configured (not derived) keeps
+		// them through a jwk.Key in VerifyKeys.
+		{"rsa PS256 to ed25519", mustJWK(t, k.rsa, map[string]any{jwk.AlgorithmKey: jwa.PS256}), k.ed, mustJWK(t, &k.rsa.PublicKey, map[string]any{jwk.AlgorithmKey: jwa.PS256})},
+		{"named hmac key to ed25519", mustJWK(t, k.hs256, map[string]any{jwk.KeyIDKey: "2025"}), k.ed, mustJWK(t, k.hs256, map[string]any{jwk.KeyIDKey: "2025"})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -20,6 +20,13 @@ func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Pair, erro
 		return nil, err
 	}
 	now := m.now().Truncate(time.Second)
+	if now.Before(rc.IssuedAt) {
+		// The refresh token comes from a server whose clock runs ahead
+		// (by less than the leeway, or verify would have refused it).
+		// Dated now, the new token would predate its own login (auth_time
+		// after iat) and no guard would ever accept it.
+		now = rc.IssuedAt
+	}
 	exp := now.Add(m.accessTTL)
 	if exp.After(rc.ExpiresAt) {
 		exp = rc.ExpiresAt

@@ -164,3 +164,47 @@ func TestRefreshErrors(t *testing.T) {
 		})
 	}
 }
+
+// Servers' clocks differ: a refresh token from a server running a few
+// seconds ahead (within the leeway) must still buy an access token that
+// every server accepts.
+func TestRefreshFromServerAhead(t *testing.T) {
+	tests := []struct {
+		name  string
+		ahead time.Duration
+		want  error
+	}{
+		{"same clock", 0, nil},
+		{"issuer a second ahead", time.Second, nil},
+		{"issuer ahead by the leeway", DefaultLeeway, nil},
+		{"issuer ahead beyond the leeway", DefaultLeeway + time.Second, ErrNotYetValid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			issuer, issuerClock := newTestManager(t, Config{})
+			refresher, _ := newTestManager(t, Config{})
+			issuerClock.Set(t0.Add(tt.ahead))
+			login := mustIssue(t, issuer, "user-42")
+			pair, err := refresher.Refresh(context.Background(), login.Refresh)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("Refresh() error = %v, want %v", err, tt.want)
+			}
+			if err != nil {
+				return
+			}
+			for name, m := range map[string]*Manager{"refresher": refresher, "issuer": issuer} {
+				c, err := m.RequireAccess(context.Background(), pair.Access)
+				if err != nil {
+					t.Errorf("%s: RequireAccess(refreshed) = %v, want nil", name, err)
+					continue
+				}
+				if c.AuthTime.After(c.IssuedAt) || !c.AuthTime.Equal(t0.Add(tt.ahead)) {
+					t.Errorf("%s: auth_time %v, iat %v; want auth_time %v, not after iat", name, c.AuthTime, c.IssuedAt, t0.Add(tt.ahead))
+				}
+				if !c.ExpiresAt.Equal(pair.AccessExpiresAt) {
+					t.Errorf("%s: exp %v, want the pair's %v", name, c.ExpiresAt, pair.AccessExpiresAt)
+				}
+			}
+		})
+	}
+}

@@ -226,6 +226,7 @@ func TestNewKeyTypes(t *testing.T) {
 		{name: "jwk rsa", cfg: Config{Key: mustJWK(t, k.rsa, nil)}, wantAlg: "RS256", kidOf: &k.rsa.PublicKey},
 		{name: "jwk rsa with alg PS256", cfg: Config{Key: mustJWK(t, k.rsa, map[string]any{jwk.AlgorithmKey: jwa.PS256})}, wantAlg: "PS256", kidOf: &k.rsa.PublicKey},
 		{name: "jwk hmac", cfg: Config{Key: mustJWK(t, k.hs256, nil)}, wantAlg: "HS256"},
+		{name: "jwk hmac with alg HS384", cfg: Config{Key: mustJWK(t, k.hs384, map[string]any{jwk.AlgorithmKey: jwa.HS384})}, wantAlg: "HS384"},
 		{name: "jwk hmac with alg HS512", cfg: Config{Key: mustJWK(t, k.hs512, map[string]any{jwk.AlgorithmKey: jwa.HS512})}, wantAlg: "HS512"},
 		{name: "jwk kid is used", cfg: Config{Key: mustJWK(t, k.ed, map[string]any{jwk.KeyIDKey: "from-jwk"})}, wantAlg: "EdDSA", wantKid: "from-jwk"},
 		{name: "Config.KeyID beats the jwk kid", cfg: Config{Key: mustJWK(t, k.ed, map[string]any{jwk.KeyIDKey: "from-jwk"}), KeyID: "from-config"}, wantAlg: "EdDSA", wantKid: "from-config"},
@@ -342,6 +343,7 @@ func TestNewErrors(t *testing.T) {
 		{"VerifyKeys nil *ecdsa.PrivateKey", Config{Key: k.ed, VerifyKeys: []any{(*ecdsa.PrivateKey)(nil)}}, ErrInvalidKey, "must not panic"},
 		{"VerifyKeys nil *rsa.PrivateKey", Config{Key: k.ed, VerifyKeys: []any{(*rsa.PrivateKey)(nil)}}, ErrInvalidKey, "must not panic"},
 		{"VerifyKeys ecdsa public key without X", Config{Key: k.ed, VerifyKeys: []any{&ecdsa.PublicKey{Curve: elliptic.P256()}}}, ErrInvalidKey, "must not panic"},
+		{"VerifyKeys ed25519 public key of the wrong length", Config{Key: k.ed, VerifyKeys: []any{ed25519.PublicKey(make([]byte, 31))}}, ErrInvalidKey, "truncated key material"},
 		{"VerifyKeys RSA 1024 public", Config{Key: k.ed, VerifyKeys: []any{&k.rsa1024.PublicKey}}, ErrInvalidKey, "the size rule holds for verification too"},
 		{"VerifyKeys duplicate kid", Config{Key: k.ed, VerifyKeys: []any{k.p256, &k.p256.PublicKey}}, ErrInvalidKey, "two keys with one kid make lookups ambiguous"},
 		{"VerifyKeys repeats the signing key", Config{Key: k.ed, VerifyKeys: []any{k.ed.Public()}}, ErrInvalidKey, "same kid as the signing key"},
@@ -680,4 +682,36 @@ func TestIssueLimitsMatchTheGuards(t *testing.T) {
 		}
 		t.Fatalf("Issue refused a %d-byte token up to MaxTokenSize %d", largest, largest+8)
 	})
+}
+
+// Subjects round-trip exactly, including characters JSON must escape.
+func TestSubjectRoundTrip(t *testing.T) {
+	m, _ := newTestManager(t, Config{})
+	for _, subject := range []string{
+		"user-42", "<script>&amp;", `quote" and back\slash`, "line\nbreak\ttab", "é 日本 🙂", "sep\u2028arator", "nul\x00byte",
+	} {
+		pair := mustIssue(t, m, subject)
+		for _, g := range []guardFunc{guardAccess, guardRefresh} {
+			tok := pair.Access
+			if g.name == guardRefresh.name {
+				tok = pair.Refresh
+			}
+			c, err := g.call(m, tok)
+			if err != nil {
+				t.Errorf("%s(token for %q): %v", g.name, subject, err)
+				continue
+			}
+			if c.Subject != subject {
+				t.Errorf("%s: Subject = %q, want %q", g.name, c.Subject, subject)
+			}
+		}
+	}
+}
+
+func TestTokenTypeString(t *testing.T) {
+	got := []string{AccessToken.String(), RefreshToken.String(), TokenType(0).String(), TokenType(9).String()}
+	want := []string{"access", "refresh", "TokenType(0)", "TokenType(9)"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("TokenType.String (-want +got):\n%s", diff)
+	}
 }
