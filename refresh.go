@@ -13,7 +13,9 @@ import (
 //
 // The refresh token is not re-issued: the returned Pair holds the same
 // string and its expiry, so a session ends at the latest RefreshTTL after
-// the login. An access token passed here fails with ErrWrongType.
+// the login. An access token passed here fails with ErrWrongType, a revoked
+// refresh token with ErrRevoked, and a store failure with
+// ErrStoreUnavailable.
 func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Pair, error) {
 	rc, err := m.verify(ctx, refreshToken, RefreshToken)
 	if err != nil {

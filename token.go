@@ -84,6 +84,15 @@ type Config struct {
 
 	// Now is the clock. Zero: time.Now. Tests inject a fake one.
 	Now func() time.Time
+
+	// Store records revocations (Logout, LogoutEverywhere,
+	// RevokeAccessToken).
+	// Every guard and Refresh consults it; when it fails they refuse the
+	// token with ErrStoreUnavailable. Zero: a new MemoryStore for this
+	// Manager alone, which is right for a single process only: with several
+	// instances, give them all one shared store (see the redisstore module),
+	// or a token revoked on one instance keeps working on the others.
+	Store Store
 }
 
 // Manager issues and verifies tokens. It is safe for concurrent use; its
@@ -99,6 +108,8 @@ type Manager struct {
 	leeway     time.Duration
 	maxSize    int
 	now        func() time.Time
+
+	store Store
 
 	// The encoded headers never change, so they are built once.
 	accessHeader, refreshHeader string
@@ -124,6 +135,8 @@ func New(cfg Config) (*Manager, error) {
 		leeway:     orDefault(cfg.Leeway, DefaultLeeway),
 		maxSize:    cfg.MaxTokenSize,
 		now:        cfg.Now,
+
+		store: cfg.Store,
 	}
 	for i, vk := range cfg.VerifyKeys {
 		k, err := newVerifyKey(vk)
@@ -142,6 +155,9 @@ func New(cfg Config) (*Manager, error) {
 		return nil, errorf(ErrInvalidConfig, "durations and sizes must not be negative (except Leeway)")
 	case m.accessTTL < time.Second || m.refreshTTL < time.Second:
 		return nil, errorf(ErrInvalidConfig, "AccessTTL and RefreshTTL must be at least one second")
+	}
+	if m.store == nil {
+		m.store = NewMemoryStore()
 	}
 	if m.leeway < 0 {
 		m.leeway = 0
@@ -297,7 +313,8 @@ func (m *Manager) Issue(ctx context.Context, subject string, opts ...IssueOption
 			return nil, err
 		}
 	}
-	now := m.now().Truncate(time.Second)
+	login := m.now()
+	now := login.Truncate(time.Second)
 	var ids [4]string
 	n := 2
 	if o.csrf {
@@ -306,7 +323,7 @@ func (m *Manager) Issue(ctx context.Context, subject string, opts ...IssueOption
 	if err := newIDs(ids[:n]); err != nil {
 		return nil, err
 	}
-	sid := ids[1] // the refresh token's jti names the session
+	sid := sessionID(ids[1], login) // the refresh token's jti names the session
 	refresh := tokenFields{
 		typ: RefreshToken, subject: subject, id: sid, sessionID: sid, csrf: ids[3],
 		issuedAt: now, expiresAt: now.Add(m.refreshTTL), authTime: now, extra: o.extra,
