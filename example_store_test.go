@@ -53,3 +53,27 @@ func ExampleManager_Logout() {
 	// other device after LogoutEverywhere: true
 	// new login: <nil>
 }
+
+// With rotation each refresh returns a new refresh token; a spent one that
+// comes back means it was stolen or copied, so the whole session ends.
+func ExampleConfig_rotateRefresh() {
+	clk := newClock()
+	m := must(freshtoken.New(freshtoken.Config{Key: exampleKey(), Now: clk.Now, RotateRefresh: true}))
+	ctx := context.Background()
+	login := must(m.Issue(ctx, "user-42"))
+
+	clk.Advance(20 * time.Minute)
+	next := must(m.Refresh(ctx, login.Refresh))
+	fmt.Println("new refresh token:", next.Refresh != login.Refresh)
+	fmt.Println("same session end:", next.RefreshExpiresAt.Equal(login.RefreshExpiresAt))
+
+	_, err := m.Refresh(ctx, login.Refresh) // replayed
+	fmt.Println("replay:", err)
+	_, err = m.Refresh(ctx, next.Refresh)
+	fmt.Println("the legitimate client too:", errors.Is(err, freshtoken.ErrRevoked))
+	// Output:
+	// new refresh token: true
+	// same session end: true
+	// replay: freshtoken: token revoked: the refresh token was already used; its session is revoked
+	// the legitimate client too: true
+}

@@ -15,7 +15,8 @@ func (m *Manager) RequireAccess(ctx context.Context, token string) (*Claims, err
 }
 
 // RequireRefresh returns the claims of a valid, unrevoked refresh token. An
-// access token fails with ErrWrongType.
+// access token fails with ErrWrongType. With Config.RotateRefresh it does
+// not spend the token and accepts one already spent: only Refresh redeems.
 func (m *Manager) RequireRefresh(ctx context.Context, token string) (*Claims, error) {
 	return m.verify(ctx, token, RefreshToken)
 }

@@ -8,12 +8,13 @@ import (
 	"time"
 )
 
-// Logout ends the session of refreshToken: the refresh token and every
-// access token issued or refreshed from it fail from now on with ErrRevoked, on every Manager sharing the store.
+// Logout ends the session of refreshToken: the refresh token, every refresh
+// token rotated from it and every access token issued or refreshed from
+// them fail from now on with ErrRevoked, on every Manager sharing the store.
 //
 // The token must be a valid refresh token (an access token fails with
 // ErrWrongType, an expired one with ErrExpired), but it may already be
-// revoked: logging out twice is not an error. A store failure
+// revoked or spent: logging out twice is not an error. A store failure
 // returns an error matching ErrStoreUnavailable, and the session may not be
 // revoked.
 func (m *Manager) Logout(ctx context.Context, refreshToken string) error {
@@ -35,9 +36,9 @@ func (m *Manager) revokeSession(ctx context.Context, c *Claims) error {
 }
 
 // sessionEnd is when the last token of the session of refresh token rc
-// stops being accepted: refreshed access tokens expire with the refresh
-// token; the login's access token outlives it when AccessTTL exceeds
-// RefreshTTL.
+// stops being accepted: refresh tokens, rotated or not, expire with the
+// login's refresh token, and so do refreshed access tokens; the login's
+// access token outlives them when AccessTTL exceeds RefreshTTL.
 func (m *Manager) sessionEnd(rc *Claims) time.Time {
 	end := rc.ExpiresAt
 	if e := rc.AuthTime.Add(m.accessTTL); e.After(end) {

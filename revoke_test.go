@@ -246,9 +246,12 @@ func (brokenStore) Redeem(context.Context, time.Time, string, string, time.Time,
 }
 
 func TestStoreFailureFailsClosed(t *testing.T) {
-	good, _ := newManager(t, nil)
+	good, _ := newManager(t, func(c *freshtoken.Config) { c.RotateRefresh = true })
 	login := issue(t, good, "alice")
-	m, _ := newManager(t, func(c *freshtoken.Config) { c.Store = brokenStore{} })
+	m, _ := newManager(t, func(c *freshtoken.Config) {
+		c.RotateRefresh = true
+		c.Store = brokenStore{}
+	})
 	ctx := context.Background()
 	cases := []struct {
 		name string

@@ -86,13 +86,34 @@ type Config struct {
 	Now func() time.Time
 
 	// Store records revocations (Logout, LogoutEverywhere,
-	// RevokeAccessToken).
+	// RevokeAccessToken) and, with RotateRefresh, spent refresh tokens.
 	// Every guard and Refresh consults it; when it fails they refuse the
 	// token with ErrStoreUnavailable. Zero: a new MemoryStore for this
 	// Manager alone, which is right for a single process only: with several
 	// instances, give them all one shared store (see the redisstore module),
 	// or a token revoked on one instance keeps working on the others.
 	Store Store
+
+	// RotateRefresh makes Refresh return a new refresh token each time and
+	// spend the one presented (RFC 9700 §4.14.2). A spent token presented
+	// again, by an attacker who stole it or by the client that it was stolen
+	// from, revokes the whole session: every refresh and access token of the
+	// login. New refresh tokens keep the login's expiry, so rotation never
+	// extends a session beyond RefreshTTL. Zero: off; the refresh token is
+	// never re-issued and may be used until it expires.
+	RotateRefresh bool
+
+	// ReuseInterval lets a spent refresh token be redeemed again for this
+	// long after its first use, so a client that lost Refresh's answer can
+	// retry; each retry gets a new pair. A thief holding the token gets the
+	// same grace, so keep it to seconds. Zero: none, any reuse revokes the
+	// session. Needs RotateRefresh.
+	ReuseInterval time.Duration
+
+	// RefreshIdleTTL ends a session that has not been refreshed for this
+	// long: Refresh refuses, with ErrExpired, a refresh token issued longer
+	// ago than this. Zero: no limit but RefreshTTL. Needs RotateRefresh.
+	RefreshIdleTTL time.Duration
 }
 
 // Manager issues and verifies tokens. It is safe for concurrent use; its
@@ -109,7 +130,10 @@ type Manager struct {
 	maxSize    int
 	now        func() time.Time
 
-	store Store
+	store         Store
+	rotate        bool
+	reuseInterval time.Duration
+	refreshIdle   time.Duration
 
 	// The encoded headers never change, so they are built once.
 	accessHeader, refreshHeader string
@@ -136,7 +160,10 @@ func New(cfg Config) (*Manager, error) {
 		maxSize:    cfg.MaxTokenSize,
 		now:        cfg.Now,
 
-		store: cfg.Store,
+		store:         cfg.Store,
+		rotate:        cfg.RotateRefresh,
+		reuseInterval: cfg.ReuseInterval,
+		refreshIdle:   cfg.RefreshIdleTTL,
 	}
 	for i, vk := range cfg.VerifyKeys {
 		k, err := newVerifyKey(vk)
@@ -155,6 +182,10 @@ func New(cfg Config) (*Manager, error) {
 		return nil, errorf(ErrInvalidConfig, "durations and sizes must not be negative (except Leeway)")
 	case m.accessTTL < time.Second || m.refreshTTL < time.Second:
 		return nil, errorf(ErrInvalidConfig, "AccessTTL and RefreshTTL must be at least one second")
+	case cfg.ReuseInterval < 0, cfg.RefreshIdleTTL < 0:
+		return nil, errorf(ErrInvalidConfig, "ReuseInterval and RefreshIdleTTL must not be negative")
+	case !cfg.RotateRefresh && (cfg.ReuseInterval > 0 || cfg.RefreshIdleTTL > 0):
+		return nil, errorf(ErrInvalidConfig, "ReuseInterval and RefreshIdleTTL need RotateRefresh")
 	}
 	if m.store == nil {
 		m.store = NewMemoryStore()
