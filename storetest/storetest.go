@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) freshtoken.Store) {
 		{"Redeem", testRedeem},
 		{"RedeemChain", testRedeemChain},
 		{"RedeemRevokedSession", testRedeemRevokedSession},
+		{"RedeemOpaqueStrings", testRedeemOpaqueStrings},
 		{"RedeemGrace", testRedeemGrace},
 		{"RedeemSpentEnds", testRedeemSpentEnds},
 		{"RedeemRace", testRedeemRace},
@@ -226,13 +227,20 @@ func testMicrosecondPrecision(t *testing.T, s freshtoken.Store) {
 		lookup{Cutoff: base.Add(time.Microsecond)})
 }
 
-func testOpaqueStrings(t *testing.T, s freshtoken.Store) {
-	n := ids(1)
-	sfx := n[0]
-	odd := []string{
-		"{" + sfx, sfx + "}", "{" + sfx + "}", "a{b}c" + sfx, "}{" + sfx, ":" + sfx + ":", "with space " + sfx,
-		"ünïcødé/" + sfx, "\x00nul" + sfx, "*?[]" + sfx, strings.Repeat("x", 1000) + sfx,
+// oddStrings are IDs and subjects a store must keep apart and handle like
+// any other: brackets that mean something to Redis Cluster, separators,
+// bytes that need escaping, a long one.
+func oddStrings() []string {
+	sfx := ids(1)[0]
+	return []string{
+		"{" + sfx, sfx + "}", "{" + sfx + "}", "a{b}c" + sfx, "}{" + sfx, "{}" + sfx, "%7B" + sfx, ":" + sfx + ":",
+		"with space " + sfx, "ünïcødé/" + sfx, "\x00nul" + sfx, "*?[]" + sfx, strings.Repeat("x", 1000) + sfx,
 	}
+}
+
+func testOpaqueStrings(t *testing.T, s freshtoken.Store) {
+	odd := oddStrings()
+	sfx := ids(1)[0]
 	for i, id := range odd {
 		revoke(t, s, base, id, base.Add(time.Hour))
 		for j, other := range odd {
@@ -249,6 +257,24 @@ func testOpaqueStrings(t *testing.T, s freshtoken.Store) {
 	}
 	check(t, "a subject is not an ID", get(t, s, base, "sub"+sfx, "z"+sfx, "z"+sfx), none)
 	check(t, "a prefix of a subject is another subject", get(t, s, base, "a{b}"+sfx, "z"+sfx, "z"+sfx), none)
+}
+
+func testRedeemOpaqueStrings(t *testing.T, s freshtoken.Store) {
+	odd := oddStrings()
+	until := base.Add(time.Hour)
+	for i, sess := range odd {
+		tok := odd[(i+1)%len(odd)]
+		if !redeem(t, s, base, sess, tok, until, 0) {
+			t.Errorf("session %q, token %q: first redemption refused", sess, tok)
+		}
+	}
+	for i, sess := range odd {
+		tok := odd[(i+1)%len(odd)]
+		if redeem(t, s, base, sess, tok, until, 0) {
+			t.Errorf("session %q, token %q: second redemption accepted", sess, tok)
+		}
+		check(t, "reuse revokes session "+sess, get(t, s, base, "sub", "none", sess), lookup{Revoked: true})
+	}
 }
 
 func testRedeem(t *testing.T, s freshtoken.Store) {
