@@ -23,9 +23,10 @@ import (
 //   - Time comes from the caller: now is the Manager's clock (Config.Now),
 //     never the store's own, so that instances and tests agree. Times have
 //     microsecond precision; finer parts are dropped.
-//   - Every entry has an end (until). It counts while now is before its
-//     end; from then on the tokens it could block have expired, and the
-//     store should forget it, so its size follows the live entries.
+//   - Every entry has an end (until), which the Manager always puts after
+//     now. It counts while now is before its end; from then on the tokens
+//     it could block have expired, and the store should forget it, so its
+//     size follows the live entries.
 //   - Writes never shorten what is recorded: a second Revoke of the same ID
 //     keeps the later end, and an earlier cutoff never replaces a later one.
 //

@@ -44,8 +44,8 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// DefaultPrefix starts every key when New is given no prefix.
-const DefaultPrefix = "freshtoken:"
+// defaultPrefix starts every key when New is given no prefix.
+const defaultPrefix = "freshtoken:"
 
 // Store is a freshtoken.Store in Redis. It is safe for concurrent use, and
 // any number of processes may share one Redis through it.
@@ -57,17 +57,19 @@ type Store struct {
 var _ freshtoken.Store = (*Store)(nil)
 
 // New returns a Store that keeps its keys in client's Redis, each starting
-// with prefix (DefaultPrefix when empty); use different prefixes for
+// with prefix ("freshtoken:" when empty); use different prefixes for
 // services whose revocations must stay apart. The prefix must not contain
 // "{" or "}", which would change the keys' hash slots on Redis Cluster.
-// client is a *redis.Client, *redis.ClusterClient, *redis.Ring or a
-// failover client; the Store never closes it.
+// client is a *redis.Client, a *redis.ClusterClient or a failover
+// (Sentinel) client; the Store never closes it. A *redis.Ring works too,
+// but it moves keys when a shard fails, forgetting that shard's
+// revocations.
 func New(client redis.UniversalClient, prefix string) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: New needs a client")
 	}
 	if prefix == "" {
-		prefix = DefaultPrefix
+		prefix = defaultPrefix
 	}
 	if strings.ContainsAny(prefix, "{}") {
 		return nil, fmt.Errorf("redisstore: prefix %q contains a brace, which would change Redis Cluster hash slots", prefix)
