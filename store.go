@@ -72,10 +72,10 @@ var _ Store = (*MemoryStore)(nil)
 // a load balancer need a shared store, such as the one in the redisstore
 // module.
 //
-// It needs no goroutine and nothing to stop: expired entries are dropped
-// while new ones are written, so its memory stays within about twice what
-// the live entries need. A lookup takes a read lock and up to three map
-// lookups.
+// It needs no goroutine and nothing to stop: ended entries are dropped
+// while new ones are written, so it holds at most four times as many
+// entries as were live at its last sweep, and at least 1024 before the
+// first. A lookup takes a read lock and up to three map lookups.
 type MemoryStore struct {
 	mu      sync.RWMutex
 	revoked map[string]int64   // ID → end, Unix microseconds
@@ -171,30 +171,53 @@ func (s *MemoryStore) Redeem(_ context.Context, now time.Time, sessionID, tokenI
 // maybeSweep drops the entries that have ended once the store has doubled
 // since the last sweep, so each write pays a constant share of the sweeps.
 // It copies the live entries into new maps, because a Go map keeps the room
-// it once grew to. The caller holds the write lock.
+// it once grew to, but only when at least half the entries have ended:
+// otherwise copying would free little and hold the lock longest. The
+// caller holds the write lock.
 func (s *MemoryStore) maybeSweep(now int64) {
 	n := len(s.revoked) + len(s.cutoffs) + len(s.spent)
 	if n < s.limit {
 		return
 	}
-	revoked := make(map[string]int64, len(s.revoked)/2)
+	var liveRevoked, liveCutoffs, liveSpent int
+	for _, end := range s.revoked {
+		if end > now {
+			liveRevoked++
+		}
+	}
+	for _, c := range s.cutoffs {
+		if c.until > now {
+			liveCutoffs++
+		}
+	}
+	for _, sp := range s.spent {
+		if sp.until > now {
+			liveSpent++
+		}
+	}
+	live := liveRevoked + liveCutoffs + liveSpent
+	if live > n/2 {
+		s.limit = 2 * n
+		return
+	}
+	revoked := make(map[string]int64, liveRevoked)
 	for id, end := range s.revoked {
 		if end > now {
 			revoked[id] = end
 		}
 	}
-	cutoffs := make(map[string]cutoff, len(s.cutoffs)/2)
+	cutoffs := make(map[string]cutoff, liveCutoffs)
 	for sub, c := range s.cutoffs {
 		if c.until > now {
 			cutoffs[sub] = c
 		}
 	}
-	spent := make(map[spentKey]spend, len(s.spent)/2)
+	spent := make(map[spentKey]spend, liveSpent)
 	for k, sp := range s.spent {
 		if sp.until > now {
 			spent[k] = sp
 		}
 	}
 	s.revoked, s.cutoffs, s.spent = revoked, cutoffs, spent
-	s.limit = max(2*(len(revoked)+len(cutoffs)+len(spent)), minSweep)
+	s.limit = max(2*live, minSweep)
 }
