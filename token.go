@@ -252,8 +252,9 @@ type Claims struct {
 	Type    TokenType
 	Subject string // "sub": who the token is for
 	ID      string // "jti": unique per token
-	// SessionID ("sid") names the login session: the refresh token's ID, also
-	// carried by every access token issued or refreshed from it.
+	// SessionID ("sid") names the login session: the ID of the login's
+	// refresh token, carried by every token of the session (refreshed access
+	// tokens and rotated refresh tokens too). Logout revokes it.
 	SessionID string
 	Issuer    string   // "iss", if any
 	Audience  []string // "aud", if any
