@@ -22,14 +22,7 @@ func (m *Manager) Logout(ctx context.Context, refreshToken string) error {
 	if err != nil {
 		return err
 	}
-	return m.revokeSession(ctx, c)
-}
-
-// revokeSession revokes every token carrying c's session ID, for as long as
-// any of them could be valid.
-func (m *Manager) revokeSession(ctx context.Context, c *Claims) error {
-	now := m.now()
-	if err := m.store.Revoke(ctx, now, c.SessionID, m.sessionEnd(c)); err != nil {
+	if err := m.store.Revoke(ctx, m.now(), c.SessionID, m.sessionEnd(c)); err != nil {
 		return storeError(err)
 	}
 	return nil
