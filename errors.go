@@ -43,6 +43,19 @@ var (
 	// enough login. The user must log in again. The error is a *FreshnessError.
 	ErrNotFresh = errors.New("freshtoken: fresh login required")
 
+	// ErrRevoked: the token was revoked: its session was logged out (Logout,
+	// or a reused refresh token under rotation), the token itself was revoked
+	// (RevokeAccessToken), or its subject was logged out everywhere after the
+	// token's login (LogoutEverywhere). The user must log in again.
+	ErrRevoked = errors.New("freshtoken: token revoked")
+
+	// ErrStoreUnavailable: the revocation store failed or did not answer in
+	// time, so freshtoken could not tell whether the token was revoked. The
+	// token is refused (fail closed); it is not known to be bad, so an HTTP
+	// layer answers 503, not 401. The store's own error is wrapped too, so
+	// errors.Is also matches, say, context.DeadlineExceeded.
+	ErrStoreUnavailable = errors.New("freshtoken: revocation store unavailable")
+
 	// ErrInvalidKey: Config.Key or one of Config.VerifyKeys cannot be used
 	// (returned by New only).
 	ErrInvalidKey = errors.New("freshtoken: unusable key")

@@ -93,6 +93,36 @@ type Config struct {
 	// share logins with a Flask one. See FlaskOptions. Zero: freshtoken's
 	// own format.
 	Flask *FlaskOptions
+
+	// Store records revocations (Logout, LogoutEverywhere,
+	// RevokeAccessToken) and, with RotateRefresh, spent refresh tokens.
+	// Every guard and Refresh consults it; when it fails they refuse the
+	// token with ErrStoreUnavailable. Zero: a new MemoryStore for this
+	// Manager alone, which is right for a single process only: with several
+	// instances, give them all one shared store (see the redisstore module),
+	// or a token revoked on one instance keeps working on the others.
+	Store Store
+
+	// RotateRefresh makes Refresh return a new refresh token each time and
+	// spend the one presented (RFC 9700 §4.14.2). A spent token presented
+	// again, by an attacker who stole it or by the client that it was stolen
+	// from, revokes the whole session: every refresh and access token of the
+	// login. New refresh tokens keep the login's expiry, so rotation never
+	// extends a session beyond RefreshTTL. Zero: off; the refresh token is
+	// never re-issued and may be used until it expires.
+	RotateRefresh bool
+
+	// ReuseInterval lets a spent refresh token be redeemed again for this
+	// long after its first use, so a client that lost Refresh's answer can
+	// retry; each retry gets a new pair. A thief holding the token gets the
+	// same grace, so keep it to seconds. Zero: none, any reuse revokes the
+	// session. Needs RotateRefresh.
+	ReuseInterval time.Duration
+
+	// RefreshIdleTTL ends a session that has not been refreshed for this
+	// long: Refresh refuses, with ErrExpired, a refresh token issued longer
+	// ago than this. Zero: no limit but RefreshTTL. Needs RotateRefresh.
+	RefreshIdleTTL time.Duration
 }
 
 // Manager issues and verifies tokens. It is safe for concurrent use; its
@@ -108,6 +138,11 @@ type Manager struct {
 	leeway     time.Duration
 	maxSize    int
 	now        func() time.Time
+
+	store         Store
+	rotate        bool
+	reuseInterval time.Duration
+	refreshIdle   time.Duration
 
 	// The encoded headers never change, so they are built once.
 	accessHeader, refreshHeader string
@@ -135,6 +170,11 @@ func New(cfg Config) (*Manager, error) {
 		leeway:     orDefault(cfg.Leeway, DefaultLeeway),
 		maxSize:    cfg.MaxTokenSize,
 		now:        cfg.Now,
+
+		store:         cfg.Store,
+		rotate:        cfg.RotateRefresh,
+		reuseInterval: cfg.ReuseInterval,
+		refreshIdle:   cfg.RefreshIdleTTL,
 	}
 	for i, vk := range cfg.VerifyKeys {
 		k, err := newVerifyKey(vk)
@@ -156,6 +196,13 @@ func New(cfg Config) (*Manager, error) {
 	case !utf8.ValidString(cfg.Issuer) || !utf8.ValidString(cfg.Audience):
 		// JSON would rewrite them, and no token would then match them.
 		return nil, errorf(ErrInvalidConfig, "Issuer and Audience must be valid UTF-8")
+	case cfg.ReuseInterval < 0, cfg.RefreshIdleTTL < 0:
+		return nil, errorf(ErrInvalidConfig, "ReuseInterval and RefreshIdleTTL must not be negative")
+	case !cfg.RotateRefresh && (cfg.ReuseInterval > 0 || cfg.RefreshIdleTTL > 0):
+		return nil, errorf(ErrInvalidConfig, "ReuseInterval and RefreshIdleTTL need RotateRefresh")
+	}
+	if m.store == nil {
+		m.store = NewMemoryStore()
 	}
 	if m.leeway < 0 {
 		m.leeway = 0
@@ -224,8 +271,9 @@ type Claims struct {
 	Type    TokenType
 	Subject string // "sub": who the token is for
 	ID      string // "jti": unique per token
-	// SessionID ("sid") names the login session: the refresh token's ID, also
-	// carried by every access token issued or refreshed from it.
+	// SessionID ("sid") names the login session: the ID of the login's
+	// refresh token, carried by every token of the session (refreshed access
+	// tokens and rotated refresh tokens too). Logout revokes it.
 	SessionID string
 	Issuer    string   // "iss", if any
 	Audience  []string // "aud", if any
@@ -349,7 +397,8 @@ func (m *Manager) Issue(ctx context.Context, subject string, opts ...IssueOption
 	if members > maxMembers {
 		return nil, errorf(ErrInvalidConfig, fmt.Sprintf("%d extra claims are too many for a token of at most %d members", len(o.names), maxMembers))
 	}
-	now := m.now().Truncate(time.Second)
+	login := m.now()
+	now := login.Truncate(time.Second)
 	var ids [4]string
 	n := 2
 	if o.csrf {
@@ -358,7 +407,7 @@ func (m *Manager) Issue(ctx context.Context, subject string, opts ...IssueOption
 	if err := newIDs(ids[:n]); err != nil {
 		return nil, err
 	}
-	sid := ids[1] // the refresh token's jti names the session
+	sid := sessionID(ids[1], login) // the refresh token's jti names the session
 	refresh := tokenFields{
 		typ: RefreshToken, subject: subject, id: sid, sessionID: sid, csrf: ids[3],
 		issuedAt: now, expiresAt: now.Add(m.refreshTTL), authTime: now, extra: o.extra,

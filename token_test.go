@@ -428,6 +428,9 @@ var claimsOpts = cmp.Options{
 // idPattern is 128 random bits in unpadded base64url.
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{22}$`)
 
+// sessionPattern is idPattern followed by 64 bits of login time.
+var sessionPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{33}$`)
+
 func TestIssue(t *testing.T) {
 	at := t0.Add(time.Second) // the clock reads t0+1.5s; token times are whole seconds
 	tests := []struct {
@@ -501,10 +504,16 @@ func TestIssue(t *testing.T) {
 				t.Errorf("refresh claims (-want +got):\n%s", diff)
 			}
 
-			for _, id := range []string{access.ID, refresh.ID} {
-				if !idPattern.MatchString(id) {
-					t.Errorf("jti %q is not 128 bits of base64url", id)
-				}
+			if !idPattern.MatchString(access.ID) {
+				t.Errorf("access jti %q is not 128 bits of base64url", access.ID)
+			}
+			// The refresh jti names the session: 128 random bits, then the
+			// login time to the microsecond (for LogoutEverywhere).
+			if !sessionPattern.MatchString(refresh.ID) {
+				t.Errorf("refresh jti %q is not 128 bits plus a login time in base64url", refresh.ID)
+			}
+			if got, want := loginTime(refresh), clk.Now(); !got.Equal(want) {
+				t.Errorf("login time in the session ID = %v, want %v", got, want)
 			}
 			if access.ID == refresh.ID {
 				t.Errorf("access and refresh share jti %q", access.ID)
