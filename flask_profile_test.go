@@ -774,3 +774,32 @@ func BenchmarkFlaskProfile(b *testing.B) {
 		})
 	}
 }
+
+// Tokens in the Flask format name no session, so revocation must fall back
+// to what they do carry: Logout revokes the refresh token alone, never every
+// token without a session ID, and LogoutEverywhere judges logins by "iat".
+func TestFlaskProfileRevocation(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	m := newFlaskManager(t, func() time.Time { return now }, nil)
+	alice := issue(t, m, "alice")
+	bob := issue(t, m, "bob")
+
+	if err := m.Logout(ctx, alice.Refresh); err != nil {
+		t.Fatalf("Logout: %v", err)
+	}
+	expect(t, m, checkRefreshCall, "alice's logged-out refresh token", alice.Refresh, freshtoken.ErrRevoked)
+	expect(t, m, checkAccess, "bob's access token after alice logged out", bob.Access, nil)
+	expect(t, m, checkRefreshCall, "bob's refresh token after alice logged out", bob.Refresh, nil)
+
+	now = now.Add(time.Minute)
+	if err := m.LogoutEverywhere(ctx, "bob"); err != nil {
+		t.Fatalf("LogoutEverywhere: %v", err)
+	}
+	expect(t, m, checkAccess, "bob's access token from before", bob.Access, freshtoken.ErrRevoked)
+	expect(t, m, checkRefreshCall, "bob's refresh token from before", bob.Refresh, freshtoken.ErrRevoked)
+	now = now.Add(time.Second)
+	again := issue(t, m, "bob")
+	expect(t, m, checkAccess, "bob's login after logging out everywhere", again.Access, nil)
+	expect(t, m, checkRefreshCall, "bob's new refresh token", again.Refresh, nil)
+}

@@ -12,6 +12,10 @@ import (
 // token rotated from it and every access token issued or refreshed from
 // them fail from now on with ErrRevoked, on every Manager sharing the store.
 //
+// In the Flask-JWT-Extended format (Config.Flask) tokens carry no session
+// ID, so Logout revokes the refresh token alone; revoke its access tokens
+// with RevokeAccessToken, or let them expire.
+//
 // The token must be a valid refresh token (an access token fails with
 // ErrWrongType, an expired one with ErrExpired), but it may already be
 // revoked or spent: logging out twice is not an error. A store failure
@@ -22,7 +26,13 @@ func (m *Manager) Logout(ctx context.Context, refreshToken string) error {
 	if err != nil {
 		return err
 	}
-	if err := m.store.Revoke(ctx, m.now(), c.SessionID, m.sessionEnd(c)); err != nil {
+	// Tokens in the Flask format name no session: the refresh token alone
+	// can be revoked, and its access tokens live out their AccessTTL.
+	id := c.SessionID
+	if id == "" {
+		id = c.ID
+	}
+	if err := m.store.Revoke(ctx, m.now(), id, m.sessionEnd(c)); err != nil {
 		return storeError(err)
 	}
 	return nil
@@ -127,6 +137,10 @@ func sessionID(id string, login time.Time) string {
 // ID says so and agrees with "auth_time", else the start of the "auth_time"
 // second, which errs towards revoking.
 func loginTime(c *Claims) time.Time {
+	if c.AuthTime.IsZero() {
+		// The Flask format has no login time; the login was at or before iat.
+		return c.IssuedAt
+	}
 	if len(c.SessionID) != randomIDLen+loginTimeLen {
 		return c.AuthTime
 	}
