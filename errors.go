@@ -60,9 +60,22 @@ var (
 	// (returned by New only).
 	ErrInvalidKey = errors.New("freshtoken: unusable key")
 
-	// ErrInvalidConfig: a Config field or an Issue option is out of range
-	// (returned by New and Issue only).
+	// ErrInvalidConfig: a Config field, an option or an argument is out of
+	// range (returned by New, NewMiddleware, Issue, Middleware.SetCookies and
+	// the revocation calls; never because of a token).
 	ErrInvalidConfig = errors.New("freshtoken: invalid configuration")
+
+	// ErrNoToken: the request carries no token in any of the places the
+	// Middleware looks (an Authorization header with another scheme, such as
+	// Basic, counts as none). The HTTP answer is a 401 challenge without an
+	// error code (RFC 6750 §3.1).
+	ErrNoToken = errors.New("freshtoken: no token in the request")
+
+	// ErrCSRF: a token came from a cookie on a state-changing request, and
+	// the CSRF header is missing or does not match the token's "csrf" claim
+	// (or the token has none). The HTTP answer is 403: the token is fine,
+	// this request is not.
+	ErrCSRF = errors.New("freshtoken: CSRF check failed")
 )
 
 // FreshnessError is the error a freshness guard returns for a valid access
