@@ -56,13 +56,16 @@ var (
 	// errors.Is also matches, say, context.DeadlineExceeded.
 	ErrStoreUnavailable = errors.New("freshtoken: revocation store unavailable")
 
-	// ErrInvalidKey: Config.Key or one of Config.VerifyKeys cannot be used
-	// (returned by New only).
+	// ErrInvalidKey: Config.Key or one of Config.VerifyKeys cannot be used,
+	// or a remote JWK Set holds no usable key (returned by New and
+	// NewVerifier); or Issue or Refresh was called on a Manager from
+	// NewVerifier, which has no signing key.
 	ErrInvalidKey = errors.New("freshtoken: unusable key")
 
 	// ErrInvalidConfig: a Config field, an option or an argument is out of
-	// range (returned by New, NewMiddleware, Issue, Middleware.SetCookies and
-	// the revocation calls; never because of a token).
+	// range (returned by New, NewVerifier, NewMiddleware, Issue,
+	// Middleware.SetCookies and the revocation calls; never because of a
+	// token).
 	ErrInvalidConfig = errors.New("freshtoken: invalid configuration")
 
 	// ErrNoToken: the request carries no token in any of the places the
