@@ -45,7 +45,7 @@ func webKey(seed byte) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(s)
 }
 
-func newWebManager(t *testing.T, cfg Config) *Manager {
+func newWebManager(t testing.TB, cfg Config) *Manager {
 	t.Helper()
 	if cfg.Key == nil {
 		cfg.Key = webKey(1)
@@ -57,7 +57,7 @@ func newWebManager(t *testing.T, cfg Config) *Manager {
 	return m
 }
 
-func newWebMiddleware(t *testing.T, m *Manager, cfg MiddlewareConfig) *Middleware {
+func newWebMiddleware(t testing.TB, m *Manager, cfg MiddlewareConfig) *Middleware {
 	t.Helper()
 	mw, err := NewMiddleware(m, cfg)
 	if err != nil {
@@ -66,7 +66,7 @@ func newWebMiddleware(t *testing.T, m *Manager, cfg MiddlewareConfig) *Middlewar
 	return mw
 }
 
-func issue(t *testing.T, m *Manager, subject string, opts ...IssueOption) *Pair {
+func issue(t testing.TB, m *Manager, subject string, opts ...IssueOption) *Pair {
 	t.Helper()
 	p, err := m.Issue(context.Background(), subject, opts...)
 	if err != nil {
@@ -482,4 +482,59 @@ func TestMiddlewarePanics(t *testing.T) {
 			f()
 		}()
 	}
+}
+
+// nopWriter is a ResponseWriter that keeps nothing, so benchmarks measure
+// the middleware rather than a recorder.
+type nopWriter http.Header
+
+func (w nopWriter) Header() http.Header       { return http.Header(w) }
+func (nopWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (nopWriter) WriteHeader(int)             {}
+
+// BenchmarkMiddleware compares the guard alone with the same guard behind
+// the middleware, and measures a refusal and a verifier's remote key lookup.
+func BenchmarkMiddleware(b *testing.B) {
+	m := newWebManager(b, Config{})
+	mw := newWebMiddleware(b, m, MiddlewareConfig{Realm: "api"})
+	p := issue(b, m, "user-1")
+	ctx := context.Background()
+	ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	serve := func(b *testing.B, h http.Handler, r *http.Request) {
+		b.ReportAllocs()
+		w := nopWriter{}
+		for b.Loop() {
+			clear(w)
+			h.ServeHTTP(w, r)
+		}
+	}
+	b.Run("guard", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := m.RequireFresh(ctx, p.Access); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("middleware", func(b *testing.B) {
+		r := httptest.NewRequest("POST", "/", nil)
+		r.Header.Set("Authorization", "Bearer "+p.Access)
+		serve(b, mw.RequireFresh(ok), r)
+	})
+	b.Run("refused", func(b *testing.B) {
+		serve(b, mw.RequireFresh(ok), httptest.NewRequest("POST", "/", nil))
+	})
+	b.Run("verifier", func(b *testing.B) {
+		vctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		jwks := httptest.NewServer(m.JWKSHandler())
+		defer jwks.Close()
+		v, err := NewVerifier(vctx, VerifierConfig{JWKSURL: jwks.URL})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := httptest.NewRequest("POST", "/", nil)
+		r.Header.Set("Authorization", "Bearer "+p.Access)
+		serve(b, newWebMiddleware(b, v, MiddlewareConfig{}).RequireFresh(ok), r)
+	})
 }
