@@ -194,7 +194,7 @@ func (mw *Middleware) authenticate(r *http.Request, want TokenType, check checkF
 	return tok, c, nil
 }
 
-var errNoToken = errorf(ErrNoToken, "no bearer token and no token cookie")
+var errNoToken = errorf(ErrNoToken, "none in the places the middleware looks")
 
 // extract returns the token from the first configured place that holds one.
 func (mw *Middleware) extract(r *http.Request, want TokenType) (tok string, fromCookie bool, err error) {
@@ -244,7 +244,7 @@ func bearerToken(h http.Header) (string, error) {
 	}
 	v := values[0]
 	scheme, rest, _ := strings.Cut(v, " ")
-	if scheme == "" || !isToken(scheme) {
+	if !isToken(scheme) {
 		return "", errorf(ErrMalformed, "the Authorization header is not valid credentials")
 	}
 	if !strings.EqualFold(scheme, "Bearer") {
