@@ -253,7 +253,7 @@ func (s *server) writeTokens(w http.ResponseWriter, p *freshtoken.Pair) {
 		AccessToken:  p.Access,
 		RefreshToken: p.Refresh,
 		TokenType:    "Bearer",
-		ExpiresIn:    int64(p.AccessExpiresAt.Sub(s.now()).Round(time.Second) / time.Second),
+		ExpiresIn:    int64(p.AccessExpiresAt.Sub(s.now()) / time.Second), // rounded down: never promise more
 	})
 }
 
