@@ -1,6 +1,7 @@
 package freshtoken
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -278,6 +279,40 @@ func TestSetCookiesErrors(t *testing.T) {
 		}
 		if n := len(rec.Result().Cookies()); n != 0 {
 			t.Errorf("%s: %d cookies set on failure, want none", tt.name, n)
+		}
+	}
+}
+
+// TestCookiesFlaskProfile keeps Flask-profile tokens in cookies: the names
+// and the CSRF values are the ones Flask-JWT-Extended reads, so a Flask
+// app on the same site sees the same browser session.
+func TestCookiesFlaskProfile(t *testing.T) {
+	m := newWebManager(t, Config{Key: []byte("0123456789abcdef0123456789abcdef"), Flask: &FlaskOptions{}})
+	mw := newWebMiddleware(t, m, MiddlewareConfig{Sources: []Source{FromCookie}})
+	srv := newCookieServer(t, m, mw, WithCSRF())
+	c, cookie := browser(t, srv)
+	if a := send(t, c, "POST", srv.URL+"/login", nil); a.Status != 200 {
+		t.Fatalf("login: %+v", a)
+	}
+	claims, err := m.RequireAccess(context.Background(), cookie("access_token_cookie"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cookie("csrf_access_token"); got != claims.CSRF {
+		t.Errorf("csrf_access_token is %q, the token's csrf claim %q", got, claims.CSRF)
+	}
+	tests := []struct {
+		name   string
+		header http.Header
+		want   answer
+	}{
+		{"matching header", http.Header{"X-Csrf-Token": {claims.CSRF}}, answer{Status: 200, Body: "access user-1 fresh=true"}},
+		{"no header", nil, answer{Status: 403, Body: errorBody("csrf_failed", "The CSRF header is missing or does not match the token")}},
+	}
+	for _, tt := range tests {
+		got := send(t, c, "POST", srv.URL+"/email", tt.header)
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s: got %+v, want %+v (-want +got):\n%s", tt.name, got, tt.want, diff)
 		}
 	}
 }
