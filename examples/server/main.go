@@ -11,7 +11,7 @@
 //	POST /refresh                refresh token as Bearer -> a new access token, not fresh
 //	GET  /profile                any valid access token
 //	POST /change-email           {"email"}, fresh access token only
-//	POST /logout                 refresh token as Bearer
+//	POST /logout                 refresh token as Bearer: ends that session
 //	GET  /.well-known/jwks.json  the public keys, for other services (freshtoken.NewVerifier)
 package main
 
@@ -293,16 +293,17 @@ func (s *server) changeEmail(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"email": addr.Address})
 }
 
-// logout ends the session of the refresh token it is called with.
-//
-// Without a revocation store the server has nothing to end: the tokens stay
-// valid until they expire, and this answer only tells the client to forget
-// them. With a store, revoke the session here, before answering, and pass a
-// store failure to s.mw.WriteError (it answers 503):
-//
-//	claims := freshtoken.ClaimsFromContext(r.Context())
-//	// revoke claims.SessionID: the refresh token and every access token made from it
+// logout ends the session of the refresh token it is called with: the
+// refresh token and every access token issued or refreshed from it are
+// refused from now on (ErrRevoked), other sessions of the user go on. The
+// revocations live in the Manager's default MemoryStore, which is right for
+// one process; several instances would share a store (see redisstore). A
+// store failure answers 503: the session may not have ended.
 func (s *server) logout(w http.ResponseWriter, r *http.Request) {
+	if err := s.tokens.Logout(r.Context(), freshtoken.TokenFromContext(r.Context())); err != nil {
+		s.mw.WriteError(w, r, err)
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

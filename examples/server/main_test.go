@@ -124,15 +124,21 @@ func errBody(code, desc string) map[string]any {
 
 // TestFlow walks the README's session through the running API: login,
 // ordinary and sensitive calls, expiry, refresh, the refused sensitive call
-// with its RFC 9470 challenge, login again, logout.
+// with its RFC 9470 challenge, login again, and a logout that ends one
+// session.
 func TestFlow(t *testing.T) {
 	srv, clk := startServer(t)
 	creds := map[string]string{"username": "demo", "password": "demo-password"}
 	access, refresh := tokens(t, call(t, srv, "POST", "/login", "", creds))
 	var refreshed, relogin string
 
-	profile := func(email string, fresh bool) result {
-		return result{Status: 200, Body: map[string]any{"username": "demo", "email": email, "fresh": fresh, "logged_in_at": login.Format(time.RFC3339)}}
+	profile := func(email string, fresh bool, loggedIn time.Time) result {
+		return result{Status: 200, Body: map[string]any{"username": "demo", "email": email, "fresh": fresh, "logged_in_at": loggedIn.Format(time.RFC3339)}}
+	}
+	revoked := result{
+		Status:    401,
+		Challenge: `Bearer realm="example", error="invalid_token", error_description="The token was revoked"`,
+		Body:      errBody("invalid_token", "The token was revoked"),
 	}
 	steps := []struct {
 		name    string
@@ -144,7 +150,7 @@ func TestFlow(t *testing.T) {
 		want    result
 		reason  string
 	}{
-		{"profile", 0, "GET", "/profile", &access, nil, profile("demo@example.com", true), "a login token is fresh"},
+		{"profile", 0, "GET", "/profile", &access, nil, profile("demo@example.com", true, login), "a login token is fresh"},
 		{"change email", 0, "POST", "/change-email", &access, map[string]string{"email": "new@example.com"}, result{Status: 200, Body: map[string]any{"email": "new@example.com"}}, "fresh right after login"},
 		{"change email, bad address", 0, "POST", "/change-email", &access, map[string]string{"email": "Demo <x@example.com>"}, result{Status: 400, Body: errBody("invalid_request", "email must be a plain address such as name@example.com")}, ""},
 		{"change email, unknown field", 0, "POST", "/change-email", &access, map[string]string{"mail": "x@example.com"}, result{Status: 400, Body: errBody("invalid_request", "the body must be a JSON object with the documented fields")}, ""},
@@ -159,7 +165,7 @@ func TestFlow(t *testing.T) {
 			"only a refresh token refreshes",
 		},
 		{"refresh", 0, "POST", "/refresh", &refresh, nil, result{}, "checked below"},
-		{"profile after refresh", 0, "GET", "/profile", &refreshed, nil, profile("new@example.com", false), "refreshed: valid, not fresh"},
+		{"profile after refresh", 0, "GET", "/profile", &refreshed, nil, profile("new@example.com", false, login), "refreshed: valid, not fresh"},
 		{
 			"change email after refresh", 0, "POST", "/change-email", &refreshed, map[string]string{"email": "evil@example.com"},
 			result{Status: 401, Challenge: `Bearer realm="example", error="insufficient_user_authentication", error_description="A fresh login is required"`, Body: errBody("insufficient_user_authentication", "A fresh login is required")},
@@ -173,6 +179,10 @@ func TestFlow(t *testing.T) {
 			"logout takes the refresh token",
 		},
 		{"logout", 0, "POST", "/logout", &refresh, nil, result{Status: 204}, ""},
+		{"logout again", 0, "POST", "/logout", &refresh, nil, revoked, "the refresh token is revoked"},
+		{"refresh after logout", 0, "POST", "/refresh", &refresh, nil, revoked, "the session is over"},
+		{"access token of the ended session", 0, "GET", "/profile", &refreshed, nil, revoked, "logout reaches the access tokens made from the refresh token"},
+		{"another session", 0, "GET", "/profile", &relogin, nil, profile("newer@example.com", true, login.Add(16*time.Minute)), "logout ends one session only"},
 	}
 	for _, s := range steps {
 		clk.Advance(s.advance)
