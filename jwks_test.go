@@ -520,3 +520,30 @@ func decodeHeader(t *testing.T, tok string) map[string]any {
 	}
 	return h
 }
+
+// TestVerifierSharedStore has a resource server share the issuer's
+// revocation store: a logout at the issuer refuses the session's tokens at
+// the resource server too.
+func TestVerifierSharedStore(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	store := NewMemoryStore()
+	m := newWebManager(t, Config{Store: store})
+	rs := resourceServer(t, newWebVerifier(t, ctx, VerifierConfig{JWKSURL: newIssuerServer(t, m).jwksURL(), Config: Config{Store: store}}))
+	p := issue(t, m, "user-1")
+
+	if got := send(t, rs.Client(), "GET", rs.URL, bearer(p.Access)); got.Status != 200 {
+		t.Fatalf("before logout: %+v", got)
+	}
+	if err := m.Logout(ctx, p.Refresh); err != nil {
+		t.Fatal(err)
+	}
+	want := answer{
+		Status:    401,
+		Challenge: `Bearer realm="api", error="invalid_token", error_description="The token was revoked"`,
+		Body:      errorBody("invalid_token", "The token was revoked"),
+	}
+	if got := send(t, rs.Client(), "GET", rs.URL, bearer(p.Access)); got != want {
+		t.Errorf("after logout at the issuer: got %+v, want %+v", got, want)
+	}
+}
