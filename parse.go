@@ -335,12 +335,16 @@ func (m *Manager) readHeader(hdr []byte) (TokenType, *key, error) {
 	return tt, k, nil
 }
 
-// findKey returns the configured key with the given ID, or nil.
+// findKey returns the configured key with the given ID, or nil. A Manager
+// from NewVerifier then looks in its remote JWK Set.
 func (m *Manager) findKey(kid []byte) *key {
 	for _, k := range m.keys {
 		if k.id == string(kid) {
 			return k
 		}
+	}
+	if m.remote != nil {
+		return m.remote.find(kid, m.now)
 	}
 	return nil
 }

@@ -126,10 +126,12 @@ type Config struct {
 }
 
 // Manager issues and verifies tokens. It is safe for concurrent use; its
-// configuration is fixed at New.
+// configuration is fixed at New (a Manager from NewVerifier follows the
+// remote JWK Set's keys, nothing else).
 type Manager struct {
-	signing    *signingKey
-	keys       []*key // signing key first, then VerifyKeys
+	signing    *signingKey // nil for a Manager from NewVerifier
+	keys       []*key      // signing key first, then VerifyKeys
+	remote     *remoteKeys // NewVerifier's JWK Set, consulted after keys; nil for New
 	issuer     string
 	audience   string
 	accessTTL  time.Duration
@@ -159,9 +161,14 @@ func New(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newManager(cfg, sk)
+}
+
+// newManager applies cfg with sk as the signing key, or with none for a
+// Manager that only verifies (NewVerifier).
+func newManager(cfg Config, sk *signingKey) (*Manager, error) {
 	m := &Manager{
 		signing:    sk,
-		keys:       []*key{&sk.key},
 		issuer:     cfg.Issuer,
 		audience:   cfg.Audience,
 		accessTTL:  orDefault(cfg.AccessTTL, DefaultAccessTTL),
@@ -175,6 +182,9 @@ func New(cfg Config) (*Manager, error) {
 		rotate:        cfg.RotateRefresh,
 		reuseInterval: cfg.ReuseInterval,
 		refreshIdle:   cfg.RefreshIdleTTL,
+	}
+	if sk != nil {
+		m.keys = []*key{&sk.key}
 	}
 	for i, vk := range cfg.VerifyKeys {
 		k, err := newVerifyKey(vk)
@@ -213,9 +223,11 @@ func New(cfg Config) (*Manager, error) {
 	if m.now == nil {
 		m.now = time.Now
 	}
-	m.accessHeader = encodeHeader(sk, AccessToken)
-	m.refreshHeader = encodeHeader(sk, RefreshToken)
-	if cfg.Flask != nil {
+	if sk != nil {
+		m.accessHeader = encodeHeader(sk, AccessToken)
+		m.refreshHeader = encodeHeader(sk, RefreshToken)
+	}
+	if cfg.Flask != nil { // NewVerifier refuses it: it needs the signing key
 		if err := m.setupFlask(cfg); err != nil {
 			return nil, err
 		}
@@ -445,6 +457,9 @@ type tokenFields struct {
 
 // sign encodes and signs one token.
 func (m *Manager) sign(f *tokenFields) (string, error) {
+	if m.signing == nil {
+		return "", errorf(ErrInvalidKey, "this Manager comes from NewVerifier and only verifies; it cannot sign tokens")
+	}
 	if m.flask != nil {
 		return m.signFlask(f)
 	}
