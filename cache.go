@@ -12,20 +12,39 @@ import (
 // and what its claims say. Only that is skipped on a hit; the rules that
 // depend on the clock, the configuration or the caller run on every call.
 
-// parseCached is parse, answered from the cache when the exact token is in it.
+// parseCached is parse, answered from the cache when the exact token is in
+// it. What parse checks against the clock (the Flask profile's times and
+// freshness) runs on every call, hit or miss.
 func (m *Manager) parseCached(tok string) (*Claims, error) {
 	if m.cache == nil || len(tok) > m.maxSize {
 		return m.parse(tok)
 	}
-	if c, ok := m.cache.get(tok); ok {
-		return c, nil
+	c, ok := m.cache.get(tok, m.remote)
+	if !ok {
+		var k *key
+		var err error
+		if c, k, err = m.prove(tok); err != nil {
+			return nil, err
+		}
+		m.cache.add(tok, c.clone(), k)
 	}
-	c, err := m.parse(tok)
-	if err != nil {
-		return nil, err
+	if m.flask != nil {
+		if err := m.judgeFlask(c); err != nil {
+			return nil, err
+		}
 	}
-	m.cache.add(tok, c.clone())
 	return c, nil
+}
+
+// prove is the part of parse that depends on the token alone, which the
+// cache may remember. It also returns the key that verified the token, or
+// nil under the Flask profile (whose keys, being local, never change).
+func (m *Manager) prove(tok string) (*Claims, *key, error) {
+	if m.flask != nil {
+		c, err := m.proveFlask(tok)
+		return c, nil, err
+	}
+	return m.parseOwn(tok)
 }
 
 // verifiedCache maps whole token strings to their claims. A lookup compares
@@ -36,7 +55,7 @@ func (m *Manager) parseCached(tok string) (*Claims, error) {
 // Lookups take no lock. Insertions lock one shard, which evicts its oldest
 // entry once full, so the cache never holds more than its size.
 type verifiedCache struct {
-	entries sync.Map // string → *Claims, never handed out (see get)
+	entries sync.Map // string → *cacheEntry
 	seed    maphash.Seed
 	shards  []cacheShard
 }
@@ -64,24 +83,38 @@ func newVerifiedCache(size int) *verifiedCache {
 	return c
 }
 
+// cacheEntry is what the cache knows about one token.
+type cacheEntry struct {
+	claims *Claims // never handed out (see get)
+	key    *key    // the key that verified the token
+}
+
 // get returns a copy of the cached claims, so a caller that changes them
-// cannot change what the next caller gets.
-func (c *verifiedCache) get(tok string) (*Claims, bool) {
+// cannot change what the next caller gets. A token verified by a key of a
+// remote JWK Set counts only while that key is still in the set.
+func (c *verifiedCache) get(tok string, remote *remoteKeys) (*Claims, bool) {
 	v, ok := c.entries.Load(tok)
 	if !ok {
 		return nil, false
 	}
-	return v.(*Claims).clone(), true
+	e := v.(*cacheEntry)
+	if remote != nil && e.key.remote && !remote.holds(e.key) {
+		return nil, false
+	}
+	return e.claims.clone(), true
 }
 
-// add caches claims, which the cache then owns, for tok.
-func (c *verifiedCache) add(tok string, claims *Claims) {
+// add caches claims, which the cache then owns, for tok, verified by k.
+func (c *verifiedCache) add(tok string, claims *Claims, k *key) {
+	e := &cacheEntry{claims: claims, key: k}
 	sh := &c.shards[maphash.String(c.seed, tok)&uint64(len(c.shards)-1)]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	// A token always lands in the same shard, so under its lock nobody else
-	// can be adding it.
+	// can be adding it. One already there is replaced, not added again: its
+	// key left the JWK Set and another key verified it since.
 	if _, ok := c.entries.Load(tok); ok {
+		c.entries.Store(tok, e)
 		return
 	}
 	// The token is often a slice of a larger request header; keep only its bytes.
@@ -93,7 +126,7 @@ func (c *verifiedCache) add(tok string, claims *Claims) {
 		sh.ring[sh.next] = tok
 		sh.next = (sh.next + 1) % len(sh.ring)
 	}
-	c.entries.Store(tok, claims)
+	c.entries.Store(tok, e)
 }
 
 // clone returns a copy of c that shares nothing a caller could change.

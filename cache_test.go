@@ -70,7 +70,9 @@ func cacheLen(m *Manager) int {
 	return n
 }
 
-var claimsOpts = cmp.Options{cmp.AllowUnexported(Claims{}), cmpopts.EquateEmpty()}
+// cacheClaimsOpts compares everything, unexported fields too: a hit must
+// give exactly what a miss gives.
+var cacheClaimsOpts = cmp.Options{cmp.AllowUnexported(Claims{}), cmpopts.EquateEmpty()}
 
 func TestCacheHitGivesTheSameClaimsAsAMiss(t *testing.T) {
 	m, _ := newCachedManager(t, 16, Config{Issuer: "https://auth.example.com", Audience: "api"})
@@ -88,7 +90,7 @@ func TestCacheHitGivesTheSameClaimsAsAMiss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(miss, hit, claimsOpts); diff != "" {
+	if diff := cmp.Diff(miss, hit, cacheClaimsOpts); diff != "" {
 		t.Errorf("got claims from the cache that differ from the verified ones (-want +got):\n%s", diff)
 	}
 }
@@ -116,7 +118,7 @@ func TestCacheHitsAreCopies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(want, got, claimsOpts); diff != "" {
+	if diff := cmp.Diff(want, got, cacheClaimsOpts); diff != "" {
 		t.Errorf("changing returned claims changed the cached ones (-want +got):\n%s", diff)
 	}
 }
@@ -325,5 +327,85 @@ func TestNoCacheByDefault(t *testing.T) {
 	}
 	if m.cache != nil {
 		t.Error("a Manager without VerifiedCacheSize has a cache")
+	}
+}
+
+// switchStore is a MemoryStore that fails every lookup once down is set.
+type switchStore struct {
+	*MemoryStore
+	down bool
+}
+
+var errStoreDown = errors.New("store down")
+
+func (s *switchStore) Lookup(ctx context.Context, now time.Time, subject, tokenID, sessionID string) (bool, time.Time, error) {
+	if s.down {
+		return false, time.Time{}, errStoreDown
+	}
+	return s.MemoryStore.Lookup(ctx, now, subject, tokenID, sessionID)
+}
+
+// Revocation is asked about on every call: a cached token is refused once
+// it, its session or its subject is revoked, and when the store fails.
+func TestCachedTokensAreStillRevoked(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		revoke func(m *Manager, s *switchStore, p *Pair) error
+		want   error
+		reason string
+	}{
+		{
+			name:   "logout",
+			revoke: func(m *Manager, _ *switchStore, p *Pair) error { return m.Logout(ctx, p.Refresh) },
+			want:   ErrRevoked,
+			reason: "Logout ends the session of the cached access token",
+		},
+		{
+			name: "revoked access token",
+			revoke: func(m *Manager, _ *switchStore, p *Pair) error {
+				c, err := m.RequireAccess(ctx, p.Access)
+				if err != nil {
+					return err
+				}
+				return m.RevokeAccessToken(ctx, c.ID)
+			},
+			want:   ErrRevoked,
+			reason: "RevokeAccessToken reaches a cached token",
+		},
+		{
+			name: "logged out everywhere",
+			revoke: func(m *Manager, _ *switchStore, _ *Pair) error {
+				return m.LogoutEverywhere(ctx, "user-0")
+			},
+			want:   ErrRevoked,
+			reason: "LogoutEverywhere reaches a cached token",
+		},
+		{
+			name:   "store down",
+			revoke: func(_ *Manager, s *switchStore, _ *Pair) error { s.down = true; return nil },
+			want:   ErrStoreUnavailable,
+			reason: "a cached token is refused when the store cannot be asked",
+		},
+	}
+	for _, tt := range tests {
+		store := &switchStore{MemoryStore: NewMemoryStore()}
+		m, clk := newCachedManager(t, 16, Config{Store: store})
+		p := issueN(t, m, 1)[0]
+		if _, err := m.RequireFresh(ctx, p.Access); err != nil {
+			t.Fatal(err)
+		}
+		if !cached(m, p.Access) {
+			t.Fatalf("%s: the access token was not cached", tt.name)
+		}
+		clk.Advance(time.Second)
+		if err := tt.revoke(m, store, p); err != nil {
+			t.Fatal(err)
+		}
+		for _, guard := range []func(context.Context, string) (*Claims, error){m.RequireAccess, m.RequireFresh} {
+			if c, err := guard(ctx, p.Access); !errors.Is(err, tt.want) || c != nil {
+				t.Errorf("%s: got %v, %v, want nil, %v (%s)", tt.name, c, err, tt.want, tt.reason)
+			}
+		}
 	}
 }

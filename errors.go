@@ -43,13 +43,42 @@ var (
 	// enough login. The user must log in again. The error is a *FreshnessError.
 	ErrNotFresh = errors.New("freshtoken: fresh login required")
 
-	// ErrInvalidKey: Config.Key or one of Config.VerifyKeys cannot be used
-	// (returned by New only).
+	// ErrRevoked: the token was revoked: its session was logged out (Logout,
+	// or a reused refresh token under rotation), the token itself was revoked
+	// (RevokeAccessToken), or its subject was logged out everywhere after the
+	// token's login (LogoutEverywhere). The user must log in again.
+	ErrRevoked = errors.New("freshtoken: token revoked")
+
+	// ErrStoreUnavailable: the revocation store failed or did not answer in
+	// time, so freshtoken could not tell whether the token was revoked. The
+	// token is refused (fail closed); it is not known to be bad, so an HTTP
+	// layer answers 503, not 401. The store's own error is wrapped too, so
+	// errors.Is also matches, say, context.DeadlineExceeded.
+	ErrStoreUnavailable = errors.New("freshtoken: revocation store unavailable")
+
+	// ErrInvalidKey: Config.Key or one of Config.VerifyKeys cannot be used,
+	// or a remote JWK Set holds no usable key (returned by New and
+	// NewVerifier); or Issue or Refresh was called on a Manager from
+	// NewVerifier, which has no signing key.
 	ErrInvalidKey = errors.New("freshtoken: unusable key")
 
-	// ErrInvalidConfig: a Config field or an Issue option is out of range
-	// (returned by New and Issue only).
+	// ErrInvalidConfig: a Config field, an option or an argument is out of
+	// range (returned by New, NewVerifier, NewMiddleware, Issue,
+	// Middleware.SetCookies and the revocation calls; never because of a
+	// token).
 	ErrInvalidConfig = errors.New("freshtoken: invalid configuration")
+
+	// ErrNoToken: the request carries no token in any of the places the
+	// Middleware looks (an Authorization header with another scheme, such as
+	// Basic, counts as none). The HTTP answer is a 401 challenge without an
+	// error code (RFC 6750 §3.1).
+	ErrNoToken = errors.New("freshtoken: no token in the request")
+
+	// ErrCSRF: a token came from a cookie on a state-changing request, and
+	// the CSRF header is missing or does not match the token's "csrf" claim
+	// (or the token has none). The HTTP answer is 403: the token is fine,
+	// this request is not.
+	ErrCSRF = errors.New("freshtoken: CSRF check failed")
 )
 
 // FreshnessError is the error a freshness guard returns for a valid access

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,10 +84,14 @@ func TestShortcutsAgreeWithTheGeneralPath(t *testing.T) {
 
 func TestShortcutsAgreeOnOddKeyIDs(t *testing.T) {
 	// json.Marshal writes "<" as \u003c and readHeader reads only plain
-	// strings: whatever the general path says about such a header, the
-	// shortcut must say the same.
+	// strings, so New refuses such key IDs; for the ones it accepts,
+	// whatever the general path says about the header, the shortcut must
+	// say the same.
 	for _, kid := range []string{"a<b", `q"uote`, "caf\u00e9", "k1"} {
 		m, err := New(Config{Key: []byte("0123456789abcdef0123456789abcdef"), KeyID: kid})
+		if errors.Is(err, ErrInvalidKey) && strings.ContainsAny(kid, `<"`) {
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

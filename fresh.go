@@ -13,7 +13,13 @@ import (
 // user must log in again, a refresh will not help.
 //
 // Freshness has no leeway: it is measured on the server's clock alone.
+//
+// Under Config.Flask, the token's "fresh" claim alone decides, judged as
+// Flask-JWT-Extended's jwt_required(fresh=True) judges it (see FlaskOptions).
 func (m *Manager) RequireFresh(ctx context.Context, token string) (*Claims, error) {
+	if m.flask != nil {
+		return m.requireFreshFlask(ctx, token)
+	}
 	c, err := m.verify(ctx, token, AccessToken)
 	if err != nil {
 		return nil, err

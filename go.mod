@@ -2,12 +2,14 @@ module github.com/freshtoken/freshtoken
 
 go 1.25.0
 
-require github.com/lestrrat-go/jwx/v2 v2.1.7
+require (
+	github.com/google/go-cmp v0.7.0
+	github.com/lestrrat-go/jwx/v2 v2.1.7
+)
 
 require (
 	github.com/decred/dcrd/dcrec/secp256k1/v4 v4.4.1 // indirect
 	github.com/goccy/go-json v0.10.6 // indirect
-	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/lestrrat-go/blackmagic v1.0.4 // indirect
 	github.com/lestrrat-go/httpcc v1.0.1 // indirect
 	github.com/lestrrat-go/httprc v1.0.6 // indirect

@@ -6,23 +6,38 @@ import (
 )
 
 // RequireAccess returns the claims of a valid access token: signed by a
-// configured key, well formed, of the access type, not expired. It is the
-// guard for ordinary authenticated actions. On failure the claims are nil and
-// the error matches one of the package's sentinels.
+// configured key, well formed, of the access type, not expired, not
+// revoked. It is the guard for ordinary authenticated actions. On failure
+// the claims are nil and the error matches one of the package's sentinels;
+// ErrStoreUnavailable means the revocation store could not be asked.
 func (m *Manager) RequireAccess(ctx context.Context, token string) (*Claims, error) {
 	return m.verify(ctx, token, AccessToken)
 }
 
-// RequireRefresh returns the claims of a valid refresh token: the guard for
-// refresh and logout endpoints. An access token fails with ErrWrongType.
+// RequireRefresh returns the claims of a valid, unrevoked refresh token. An
+// access token fails with ErrWrongType. With Config.RotateRefresh it does
+// not spend the token and accepts one already spent: only Refresh redeems.
 func (m *Manager) RequireRefresh(ctx context.Context, token string) (*Claims, error) {
 	return m.verify(ctx, token, RefreshToken)
 }
 
 // verify applies every rule a token of type want must pass: first what the
 // token proves about itself (parse, or the cache of what earlier calls
-// proved), then what depends on the configuration, the clock and the caller.
+// proved), then what depends on the configuration, the clock and the
+// caller, and last, being the dearest, the revocation store.
 func (m *Manager) verify(ctx context.Context, tok string, want TokenType) (*Claims, error) {
+	c, err := m.check(tok, want)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.checkRevoked(ctx, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// check is verify without the revocation store.
+func (m *Manager) check(tok string, want TokenType) (*Claims, error) {
 	c, err := m.parseCached(tok)
 	if err != nil {
 		return nil, err

@@ -6,14 +6,16 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
 
-// validObject must accept exactly the JSON objects json.Valid accepts.
+// validObject must accept exactly the JSON objects json.Valid accepts that
+// are also valid UTF-8.
 func jsonValidObject(b []byte) bool {
 	t := bytes.TrimLeft(b, " \t\r\n")
-	return json.Valid(b) && len(t) > 0 && t[0] == '{'
+	return json.Valid(b) && utf8.Valid(b) && len(t) > 0 && t[0] == '{'
 }
 
 var jsonSeeds = []string{
@@ -22,6 +24,7 @@ var jsonSeeds = []string{
 	`{"a":"\"\\\/\b\f\n\r\t\u00e9\uD83D\uDE00"}`, `{"\u0074ype":"x"}`, `{"a" : 1 , "b" : 2}`,
 	`{"sub":"user-42","exp":1772356500,"fresh":true,"aud":["x","y"]}`,
 	"{\"a\":\"caf\xc3\xa9\"}", "{\"a\":\"\xff\xfe\"}", "{\"a\":\"\x7f\"}",
+	"{\"a\":\"\xed\xa0\x80\"}", "{\"a\":\"\xef\xbf\xbd\xf0\x9f\x98\x80\"}", "{\"a\":\"\xf0\x9f\x98\"}",
 	`{"a":01}`, `{"a":1.}`, `{"a":.5}`, `{"a":1e}`, `{"a":-}`, `{"a":+1}`, `{"a":0x10}`,
 	`{"a":tru}`, `{"a":nul}`, `{"a":True}`, `{"a":"\x"}`, `{"a":"\u12"}`, `{"a":"\u12g4"}`,
 	"{\"a\":\"\x01\"}", "{\"a\":\"\n\"}", `{"a":1,}`, `{,"a":1}`, `{"a" 1}`, `{"a":}`, `{a:1}`,
@@ -43,7 +46,7 @@ func checkAgainstJSONValid(t *testing.T, in []byte) {
 }
 
 func TestValidObjectMatchesJSONValid(t *testing.T) {
-	const alphabet = "{}[]\":,\\ \t0129.eE+-tfnulr\"ux\x00\x1f\x7f\xc3\xff"
+	const alphabet = "{}[]\":,\\ \t0129.eE+-tfnulr\"ux\x00\x1f\x7f\x80\xa9\xc3\xf0\xff"
 	for _, seed := range jsonSeeds {
 		checkAgainstJSONValid(t, []byte(seed))
 		// Every deletion, substitution and insertion of one byte.

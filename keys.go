@@ -24,6 +24,7 @@ type key struct {
 	alg    string
 	public any // the public key, or the HMAC secret ([]byte)
 	hmac   bool
+	remote bool // from NewVerifier's JWK Set, which may drop it
 
 	verifier jws.Verifier
 }
@@ -58,7 +59,10 @@ func newSigningKey(k any, alg, kid string) (*signingKey, error) {
 		if len(rk) != ed25519.PrivateKeySize {
 			return nil, errorf(ErrInvalidKey, "ed25519 private key has the wrong length")
 		}
-		private, public = rk, rk.Public()
+		// Keep a copy, as for HMAC secrets below: the caller may reuse or
+		// wipe its slice.
+		private = append(ed25519.PrivateKey(nil), rk...)
+		public = rk.Public()
 	case *ecdsa.PrivateKey:
 		private, public = rk, &rk.PublicKey
 	case *rsa.PrivateKey:
@@ -77,6 +81,9 @@ func newSigningKey(k any, alg, kid string) (*signingKey, error) {
 	signer, err := jws.NewSigner(jwa.SignatureAlgorithm(pk.alg))
 	if err != nil {
 		return nil, errorf(ErrInvalidKey, err.Error())
+	}
+	if pk.hmac {
+		private = pk.public // newKey's copy, so signing and verifying use the same bytes
 	}
 	return &signingKey{key: *pk, private: private, signer: signer}, nil
 }
@@ -106,6 +113,9 @@ func rawKey(k any) (raw any, alg, kid string, err error) {
 		if _, ok := k.(string); ok {
 			return nil, "", "", errorf(ErrInvalidKey, "an HMAC secret must be a []byte, not a string")
 		}
+		if incomplete(k) {
+			return nil, "", "", errorf(ErrInvalidKey, fmt.Sprintf("the %T is nil or lacks its key material", k))
+		}
 		return k, "", "", nil
 	}
 	if err := jk.Raw(&raw); err != nil {
@@ -117,9 +127,30 @@ func rawKey(k any) (raw any, alg, kid string, err error) {
 	return raw, alg, jk.KeyID(), nil
 }
 
+// incomplete reports a key pointer that is nil or lacks a number New or
+// Issue would use: a key left nil by a failed load, or a zero struct.
+func incomplete(k any) bool {
+	switch k := k.(type) {
+	case *ecdsa.PrivateKey:
+		return k == nil || k.D == nil || incomplete(&k.PublicKey)
+	case *ecdsa.PublicKey:
+		return k == nil || k.Curve == nil || k.X == nil || k.Y == nil
+	case *rsa.PrivateKey:
+		return k == nil || k.D == nil || incomplete(&k.PublicKey)
+	case *rsa.PublicKey:
+		return k == nil || k.N == nil
+	}
+	return false
+}
+
 // newKey checks that public suits alg (choosing alg from the key when empty)
 // and derives the key ID when kid is empty.
 func newKey(public any, alg, kid string) (*key, error) {
+	if kid != "" && string(appendString(nil, kid)) != `"`+kid+`"` {
+		// The header reader accepts only strings written without escapes,
+		// so a kid JSON must escape would make every token unverifiable.
+		return nil, errorf(ErrInvalidKey, fmt.Sprintf("key ID %q has characters JSON escapes (quotes, backslashes, control characters, <, >, &)", kid))
+	}
 	k := &key{id: kid, alg: alg, public: public}
 	switch pub := public.(type) {
 	case ed25519.PublicKey:

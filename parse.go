@@ -13,7 +13,8 @@ import (
 // This file turns untrusted bytes into a header and claims. It accepts only
 // what freshtoken writes: the JWS compact serialization (RFC 7515 §7.1) with
 // strict base64url, and JSON objects without duplicate or escaped member
-// names. Every loop is bounded by the input, which the guard has capped.
+// names, in valid UTF-8. Every loop is bounded by the input, which the
+// guard has capped.
 
 // maxMembers bounds the number of members in a header or claims object.
 const maxMembers = 64
@@ -23,16 +24,26 @@ const maxMembers = 64
 // key and algorithm, signature, claims and their JSON types. The header's
 // "typ" and the "type" claim must agree.
 func (m *Manager) parse(tok string) (*Claims, error) {
+	if m.flask != nil {
+		return m.parseFlask(tok)
+	}
+	c, _, err := m.parseOwn(tok)
+	return c, err
+}
+
+// parseOwn is parse for freshtoken's own format. It also returns the key
+// that verified the token.
+func (m *Manager) parseOwn(tok string) (*Claims, *key, error) {
 	if len(tok) > m.maxSize {
-		return nil, errorf(ErrMalformed, "token larger than the configured maximum")
+		return nil, nil, errorf(ErrMalformed, "token larger than the configured maximum")
 	}
 	h64, p64, s64, err := splitCompact(tok)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	typ, k, err := m.header(h64)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// The verifier is reached through an interface, so what it is given
 	// ends up on the heap: one allocation holds the signing input and the
@@ -42,24 +53,24 @@ func (m *Manager) parse(tok string) (*Claims, error) {
 	copy(input, tok)
 	sig, err := decodePart(input[n:], s64)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !k.verify(input[:n:n], sig) {
-		return nil, errorf(ErrSignature, "signature does not verify")
+		return nil, nil, errorf(ErrSignature, "signature does not verify")
 	}
 	var pbuf [512]byte
 	payload, err := decodePart(pbuf[:0], p64)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c, err := decodeClaims(payload)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if c.Type != typ {
-		return nil, errorf(ErrInvalidClaims, "the type claim disagrees with the header typ")
+		return nil, nil, errorf(ErrInvalidClaims, "the type claim disagrees with the header typ")
 	}
-	return c, nil
+	return c, k, nil
 }
 
 // header returns the token type and key an encoded JOSE header names.
@@ -332,12 +343,16 @@ func (m *Manager) readHeader(hdr []byte) (TokenType, *key, error) {
 	return tt, k, nil
 }
 
-// findKey returns the configured key with the given ID, or nil.
+// findKey returns the configured key with the given ID, or nil. A Manager
+// from NewVerifier then looks in its remote JWK Set.
 func (m *Manager) findKey(kid []byte) *key {
 	for _, k := range m.keys {
 		if k.id == string(kid) {
 			return k
 		}
+	}
+	if m.remote != nil {
+		return m.remote.find(kid, m.now)
 	}
 	return nil
 }

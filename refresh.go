@@ -11,15 +11,29 @@ import (
 // the application's claims, and expires after Config.AccessTTL or with the
 // refresh token, whichever comes first.
 //
-// The refresh token is not re-issued: the returned Pair holds the same
-// string and its expiry, so a session ends at the latest RefreshTTL after
-// the login. An access token passed here fails with ErrWrongType.
+// By default the refresh token is not re-issued: the returned Pair holds the
+// same string and its expiry, so a session ends at the latest RefreshTTL
+// after the login. With Config.RotateRefresh the Pair holds a new refresh
+// token with the same session and expiry, and the one presented is spent:
+// presenting it again (after Config.ReuseInterval) fails with ErrRevoked and
+// revokes the session, new tokens included.
+//
+// An access token passed here fails with ErrWrongType, a revoked one with
+// ErrRevoked, and a store failure with ErrStoreUnavailable.
 func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Pair, error) {
 	rc, err := m.verify(ctx, refreshToken, RefreshToken)
 	if err != nil {
 		return nil, err
 	}
-	now := m.now().Truncate(time.Second)
+	clock := m.now()
+	now := clock.Truncate(time.Second)
+	if now.Before(rc.IssuedAt) {
+		// The refresh token comes from a server whose clock runs ahead
+		// (by less than the leeway, or verify would have refused it).
+		// Dated now, the new token would predate its own login (auth_time
+		// after iat) and no guard would ever accept it.
+		now = rc.IssuedAt
+	}
 	exp := now.Add(m.accessTTL)
 	if exp.After(rc.ExpiresAt) {
 		exp = rc.ExpiresAt
@@ -28,20 +42,58 @@ func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Pair, erro
 		// Only reachable inside the leeway: the session is over.
 		return nil, errorf(ErrExpired, "the refresh token expires now")
 	}
-	var ids [2]string
-	n := 1
-	if rc.CSRF != "" {
-		n = 2
+	if m.rotate && m.refreshIdle > 0 && !now.Before(rc.IssuedAt.Add(m.refreshIdle)) {
+		return nil, errorf(ErrExpired, "the session was idle for longer than RefreshIdleTTL")
 	}
-	if err := newIDs(ids[:n]); err != nil {
+	access := tokenFields{
+		typ: AccessToken, subject: rc.Subject, sessionID: rc.SessionID,
+		issuedAt: now, expiresAt: exp, authTime: rc.AuthTime, fresh: false, extra: rc.rawExtra,
+	}
+	if err := setIDs(&access, rc.CSRF != ""); err != nil {
 		return nil, err
 	}
-	at, err := m.sign(&tokenFields{
-		typ: AccessToken, subject: rc.Subject, id: ids[0], sessionID: rc.SessionID, csrf: ids[1],
-		issuedAt: now, expiresAt: exp, authTime: rc.AuthTime, fresh: false, extra: rc.rawExtra,
-	})
+	if !m.rotate {
+		at, err := m.sign(&access)
+		if err != nil {
+			return nil, err
+		}
+		return &Pair{Access: at, Refresh: refreshToken, AccessExpiresAt: exp, RefreshExpiresAt: rc.ExpiresAt}, nil
+	}
+	// The new refresh token keeps the session and the login's expiry, so
+	// rotation never makes a session outlive RefreshTTL.
+	refresh := tokenFields{
+		typ: RefreshToken, subject: rc.Subject, sessionID: rc.SessionID,
+		issuedAt: now, expiresAt: rc.ExpiresAt, authTime: rc.AuthTime, extra: rc.rawExtra,
+	}
+	if err := setIDs(&refresh, rc.CSRF != ""); err != nil {
+		return nil, err
+	}
+	pair, err := m.signPair(&access, &refresh)
 	if err != nil {
 		return nil, err
 	}
-	return &Pair{Access: at, Refresh: refreshToken, AccessExpiresAt: exp, RefreshExpiresAt: rc.ExpiresAt}, nil
+	// Spend the old token only once its successor exists: a client must
+	// never be left holding a spent token and no new one.
+	ok, err := m.store.Redeem(ctx, clock, rc.SessionID, rc.ID, m.sessionEnd(rc), m.reuseInterval)
+	if err != nil {
+		return nil, storeError(err)
+	}
+	if !ok {
+		return nil, errorf(ErrRevoked, "the refresh token was already used; its session is revoked")
+	}
+	return pair, nil
+}
+
+// setIDs gives f a new "jti" and, when csrf is set, a new "csrf" value.
+func setIDs(f *tokenFields, csrf bool) error {
+	var ids [2]string
+	n := 1
+	if csrf {
+		n = 2
+	}
+	if err := newIDs(ids[:n]); err != nil {
+		return err
+	}
+	f.id, f.csrf = ids[0], ids[1]
+	return nil
 }

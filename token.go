@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Defaults for the zero values of Config.
@@ -42,6 +43,7 @@ type Config struct {
 
 	// KeyID is the "kid" written in every token's header.
 	// Zero: the RFC 7638 thumbprint of the public key (for HMAC, a hash of the secret).
+	// Under Flask, the header carries a kid only when KeyID is set.
 	KeyID string
 
 	// VerifyKeys are keys that verify tokens but never sign them: the keys a
@@ -70,11 +72,12 @@ type Config struct {
 
 	// FreshFor limits how long after the login an access token from Issue
 	// counts as fresh. Zero: for its whole life (AccessTTL). Refreshed
-	// tokens are never fresh, whatever this says.
+	// tokens are never fresh, whatever this says. Under Flask, Issue writes
+	// the limit into the token as its "fresh" time, as fresh=timedelta does.
 	FreshFor time.Duration
 
 	// Leeway is the clock skew tolerated on "exp", "nbf" and "iat".
-	// Zero: 5 seconds. Negative: none.
+	// Zero: 5 seconds, or none under Flask (as JWT_DECODE_LEEWAY). Negative: none.
 	Leeway time.Duration
 
 	// MaxTokenSize is the largest token, in bytes, a guard will look at;
@@ -86,22 +89,62 @@ type Config struct {
 	// so that a token presented again (an access token is, on every request
 	// of its life) skips the signature check and the decoding. The cache
 	// only ever answers for the exact same token string; expiry, freshness,
-	// issuer, audience, the token type and every other rule that depends on
-	// the clock or the configuration still run on every call. Each entry
-	// costs about the token's length plus a few hundred bytes; when the
-	// cache is full the oldest entries make room first.
-	// Zero: no cache.
+	// issuer, audience, the token type, the revocation store and every other
+	// rule that depends on the clock, the configuration or the store still
+	// run on every call (under Flask, the "fresh" time too). A token
+	// verified by a key of NewVerifier's JWK Set is verified again once
+	// that key has left the set. Each entry costs about the token's length
+	// plus a few hundred bytes; when the cache is full the oldest entries
+	// make room first. Zero: no cache.
 	VerifiedCacheSize int
 
 	// Now is the clock. Zero: time.Now. Tests inject a fake one.
 	Now func() time.Time
+
+	// Flask, when set, makes the Manager read and write the tokens of
+	// Flask-JWT-Extended 4.x instead of freshtoken's own, so a Go service can
+	// share logins with a Flask one. See FlaskOptions. Zero: freshtoken's
+	// own format.
+	Flask *FlaskOptions
+
+	// Store records revocations (Logout, LogoutEverywhere,
+	// RevokeAccessToken) and, with RotateRefresh, spent refresh tokens.
+	// Every guard and Refresh consults it; when it fails they refuse the
+	// token with ErrStoreUnavailable. Zero: a new MemoryStore for this
+	// Manager alone, which is right for a single process only: with several
+	// instances, give them all one shared store (see the redisstore module),
+	// or a token revoked on one instance keeps working on the others.
+	Store Store
+
+	// RotateRefresh makes Refresh return a new refresh token each time and
+	// spend the one presented (RFC 9700 §4.14.2). A spent token presented
+	// again, by an attacker who stole it or by the client that it was stolen
+	// from, revokes the whole session: every refresh and access token of the
+	// login. New refresh tokens keep the login's expiry, so rotation never
+	// extends a session beyond RefreshTTL. Zero: off; the refresh token is
+	// never re-issued and may be used until it expires.
+	RotateRefresh bool
+
+	// ReuseInterval lets a spent refresh token be redeemed again for this
+	// long after its first use, so a client that lost Refresh's answer can
+	// retry; each retry gets a new pair. A thief holding the token gets the
+	// same grace, so keep it to seconds. Zero: none, any reuse revokes the
+	// session. Needs RotateRefresh.
+	ReuseInterval time.Duration
+
+	// RefreshIdleTTL ends a session that has not been refreshed for this
+	// long: Refresh refuses, with ErrExpired, a refresh token issued longer
+	// ago than this. Zero: no limit but RefreshTTL. Needs RotateRefresh.
+	RefreshIdleTTL time.Duration
 }
 
 // Manager issues and verifies tokens. It is safe for concurrent use; its
-// configuration is fixed at New.
+// configuration is fixed at New (a Manager from NewVerifier follows the
+// remote JWK Set's keys, nothing else).
 type Manager struct {
-	signing    *signingKey
-	keys       []*key // signing key first, then VerifyKeys
+	signing    *signingKey // nil for a Manager from NewVerifier
+	keys       []*key      // signing key first, then VerifyKeys
+	remote     *remoteKeys // NewVerifier's JWK Set, consulted after keys; nil for New
 	issuer     string
 	audience   string
 	accessTTL  time.Duration
@@ -112,9 +155,16 @@ type Manager struct {
 	now        func() time.Time
 	cache      *verifiedCache // nil unless Config.VerifiedCacheSize > 0
 
+	store         Store
+	rotate        bool
+	reuseInterval time.Duration
+	refreshIdle   time.Duration
+
 	// The encoded headers never change, so they are built once.
 	accessHeader, refreshHeader string
 	knownHeaders                []knownHeader // see header
+
+	flask *flaskProfile // nil: freshtoken's own token format
 }
 
 // New checks cfg and returns a Manager. Errors match ErrInvalidKey or ErrInvalidConfig.
@@ -126,9 +176,14 @@ func New(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newManager(cfg, sk)
+}
+
+// newManager applies cfg with sk as the signing key, or with none for a
+// Manager that only verifies (NewVerifier).
+func newManager(cfg Config, sk *signingKey) (*Manager, error) {
 	m := &Manager{
 		signing:    sk,
-		keys:       []*key{&sk.key},
 		issuer:     cfg.Issuer,
 		audience:   cfg.Audience,
 		accessTTL:  orDefault(cfg.AccessTTL, DefaultAccessTTL),
@@ -137,6 +192,14 @@ func New(cfg Config) (*Manager, error) {
 		leeway:     orDefault(cfg.Leeway, DefaultLeeway),
 		maxSize:    cfg.MaxTokenSize,
 		now:        cfg.Now,
+
+		store:         cfg.Store,
+		rotate:        cfg.RotateRefresh,
+		reuseInterval: cfg.ReuseInterval,
+		refreshIdle:   cfg.RefreshIdleTTL,
+	}
+	if sk != nil {
+		m.keys = []*key{&sk.key}
 	}
 	for i, vk := range cfg.VerifyKeys {
 		k, err := newVerifyKey(vk)
@@ -155,6 +218,16 @@ func New(cfg Config) (*Manager, error) {
 		return nil, errorf(ErrInvalidConfig, "durations and sizes must not be negative (except Leeway)")
 	case m.accessTTL < time.Second || m.refreshTTL < time.Second:
 		return nil, errorf(ErrInvalidConfig, "AccessTTL and RefreshTTL must be at least one second")
+	case !utf8.ValidString(cfg.Issuer) || !utf8.ValidString(cfg.Audience):
+		// JSON would rewrite them, and no token would then match them.
+		return nil, errorf(ErrInvalidConfig, "Issuer and Audience must be valid UTF-8")
+	case cfg.ReuseInterval < 0, cfg.RefreshIdleTTL < 0:
+		return nil, errorf(ErrInvalidConfig, "ReuseInterval and RefreshIdleTTL must not be negative")
+	case !cfg.RotateRefresh && (cfg.ReuseInterval > 0 || cfg.RefreshIdleTTL > 0):
+		return nil, errorf(ErrInvalidConfig, "ReuseInterval and RefreshIdleTTL need RotateRefresh")
+	}
+	if m.store == nil {
+		m.store = NewMemoryStore()
 	}
 	if m.leeway < 0 {
 		m.leeway = 0
@@ -168,9 +241,16 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.VerifiedCacheSize > 0 {
 		m.cache = newVerifiedCache(cfg.VerifiedCacheSize)
 	}
-	m.accessHeader = encodeHeader(sk, AccessToken)
-	m.refreshHeader = encodeHeader(sk, RefreshToken)
-	m.learnHeaders()
+	if sk != nil {
+		m.accessHeader = encodeHeader(sk, AccessToken)
+		m.refreshHeader = encodeHeader(sk, RefreshToken)
+		m.learnHeaders()
+	}
+	if cfg.Flask != nil { // NewVerifier refuses it: it needs the signing key
+		if err := m.setupFlask(cfg); err != nil {
+			return nil, err
+		}
+	}
 	return m, nil
 }
 
@@ -222,8 +302,9 @@ type Claims struct {
 	Type    TokenType
 	Subject string // "sub": who the token is for
 	ID      string // "jti": unique per token
-	// SessionID ("sid") names the login session: the refresh token's ID, also
-	// carried by every access token issued or refreshed from it.
+	// SessionID ("sid") names the login session: the ID of the login's
+	// refresh token, carried by every token of the session (refreshed access
+	// tokens and rotated refresh tokens too). Logout revokes it.
 	SessionID string
 	Issuer    string   // "iss", if any
 	Audience  []string // "aud", if any
@@ -235,8 +316,13 @@ type Claims struct {
 	// sets it and Refresh carries it over.
 	AuthTime time.Time
 	// Fresh is the token's "fresh" claim: true only on access tokens made by
-	// Issue. RequireFresh also applies Config.FreshFor.
+	// Issue. RequireFresh also applies Config.FreshFor. Under Flask, a
+	// "fresh" claim that is a time counts as true until that time, judged
+	// when the token is verified.
 	Fresh bool
+	// FreshUntil is, under Flask, the time a "fresh" claim that is a time
+	// names (what fresh=timedelta writes); zero otherwise.
+	FreshUntil time.Time
 
 	// CSRF ("csrf") is the double-submit value bound into tokens issued
 	// with WithCSRF, for cookie-based clients; empty otherwise.
@@ -249,6 +335,11 @@ type Claims struct {
 	// rawExtra is Extra as written in the token (`"k":v,...`), so that
 	// Refresh copies the claims byte for byte.
 	rawExtra []byte
+
+	// Under Flask, an access token's "fresh" claim that is a time, in Unix
+	// seconds as written: the guards judge it against the clock on every call.
+	freshTime  bool
+	freshUntil float64
 }
 
 // IssueOption customizes Issue.
@@ -256,6 +347,7 @@ type IssueOption func(*issueOptions) error
 
 type issueOptions struct {
 	extra []byte
+	names []string // the claim names in extra
 	csrf  bool
 }
 
@@ -264,14 +356,24 @@ var reserved = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", 
 
 // WithClaims adds application claims (roles, tenant, ...) to both tokens;
 // Refresh copies them into every later access token. Each value must
-// marshal to JSON. A reserved claim name ("sub", "exp", "fresh", "type",
-// ...) makes Issue fail with ErrInvalidConfig.
+// marshal to JSON. Issue fails with ErrInvalidConfig for a reserved claim
+// name ("sub", "exp", "fresh", "type", ...), a name given twice (across
+// several WithClaims), a name JSON would escape (quotes, backslashes,
+// control characters, <, >, &), more claims than a token may hold (about
+// 50), or claims that make a token larger than Config.MaxTokenSize.
 func WithClaims(claims map[string]any) IssueOption {
 	return func(o *issueOptions) error {
 		names := make([]string, 0, len(claims))
 		for name := range claims {
-			if name == "" || slices.Contains(reserved, name) {
+			switch {
+			case name == "" || slices.Contains(reserved, name):
 				return errorf(ErrInvalidConfig, fmt.Sprintf("claim %q is reserved", name))
+			case slices.Contains(o.names, name):
+				return errorf(ErrInvalidConfig, fmt.Sprintf("claim %q is given twice", name))
+			case string(appendString(nil, name)) != `"`+name+`"`:
+				// The guards refuse escaped member names, which could hide a
+				// reserved name; an escaped name would make the token unusable.
+				return errorf(ErrInvalidConfig, fmt.Sprintf("claim name %q has characters JSON escapes", name))
 			}
 			names = append(names, name)
 		}
@@ -286,6 +388,7 @@ func WithClaims(claims map[string]any) IssueOption {
 			o.extra = append(o.extra, v...)
 			o.extra = append(o.extra, ',')
 		}
+		o.names = append(o.names, names...)
 		return nil
 	}
 }
@@ -303,10 +406,16 @@ func WithCSRF() IssueOption {
 
 // Issue is the login: call it once the user's credentials are checked. It
 // returns a fresh access token and a refresh token, both carrying the
-// subject, the login time ("auth_time") and any WithClaims claims.
+// subject, the login time ("auth_time") and any WithClaims claims. An empty
+// subject, or one that is not valid UTF-8, fails with ErrInvalidConfig.
 func (m *Manager) Issue(ctx context.Context, subject string, opts ...IssueOption) (*Pair, error) {
 	if subject == "" {
 		return nil, errorf(ErrInvalidConfig, "the subject must not be empty")
+	}
+	if !utf8.ValidString(subject) {
+		// JSON would write each bad byte as U+FFFD, giving different
+		// subjects the same token identity.
+		return nil, errorf(ErrInvalidConfig, "the subject is not valid UTF-8")
 	}
 	var o issueOptions
 	for _, opt := range opts {
@@ -314,7 +423,18 @@ func (m *Manager) Issue(ctx context.Context, subject string, opts ...IssueOption
 			return nil, err
 		}
 	}
-	now := m.now().Truncate(time.Second)
+	// sub, exp, iat, jti, sid, auth_time, type and fresh, then the optional ones.
+	members := 8 + len(o.names)
+	for _, set := range []bool{m.issuer != "", m.audience != "", o.csrf} {
+		if set {
+			members++
+		}
+	}
+	if members > maxMembers {
+		return nil, errorf(ErrInvalidConfig, fmt.Sprintf("%d extra claims are too many for a token of at most %d members", len(o.names), maxMembers))
+	}
+	login := m.now()
+	now := login.Truncate(time.Second)
 	var ids [4]string
 	n := 2
 	if o.csrf {
@@ -323,7 +443,7 @@ func (m *Manager) Issue(ctx context.Context, subject string, opts ...IssueOption
 	if err := newIDs(ids[:n]); err != nil {
 		return nil, err
 	}
-	sid := ids[1] // the refresh token's jti names the session
+	sid := sessionID(ids[1], login) // the refresh token's jti names the session
 	refresh := tokenFields{
 		typ: RefreshToken, subject: subject, id: sid, sessionID: sid, csrf: ids[3],
 		issuedAt: now, expiresAt: now.Add(m.refreshTTL), authTime: now, extra: o.extra,
@@ -361,6 +481,12 @@ type tokenFields struct {
 
 // sign encodes and signs one token.
 func (m *Manager) sign(f *tokenFields) (string, error) {
+	if m.signing == nil {
+		return "", errorf(ErrInvalidKey, "this Manager comes from NewVerifier and only verifies; it cannot sign tokens")
+	}
+	if m.flask != nil {
+		return m.signFlask(f)
+	}
 	header := m.accessHeader
 	if f.typ == RefreshToken {
 		header = m.refreshHeader
@@ -418,6 +544,16 @@ func (m *Manager) sign(f *tokenFields) (string, error) {
 	}
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, sig)
+	// The guards would refuse a larger token: better none than a dead one.
+	// A fresh token leaves room for its refreshed twin, whose "false" is one
+	// byte longer (two base64url characters at most).
+	size := len(buf)
+	if f.fresh {
+		size += 2
+	}
+	if size > m.maxSize {
+		return "", errorf(ErrInvalidConfig, fmt.Sprintf("the token would be %d bytes, more than MaxTokenSize (%d); carry fewer or smaller claims", size, m.maxSize))
+	}
 	return string(buf), nil
 }
 

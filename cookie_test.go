@@ -1,0 +1,318 @@
+package freshtoken
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// newCookieServer is a browser-facing API over TLS (the cookies are Secure):
+// POST /login sets the cookies, POST /auth/refresh swaps the refresh cookie
+// for new access cookies, POST /auth/logout clears them, GET /profile and
+// POST /email are guarded, GET /seen lists the cookies the browser sent.
+func newCookieServer(t *testing.T, m *Manager, mw *Middleware, opts ...IssueOption) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		if err := mw.SetCookies(w, issue(t, m, "user-1", opts...)); err != nil {
+			mw.WriteError(w, r, err)
+		}
+	})
+	mux.Handle("POST /auth/refresh", mw.RequireRefresh(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := m.Refresh(r.Context(), TokenFromContext(r.Context()))
+		if err == nil {
+			err = mw.SetCookies(w, p)
+		}
+		if err != nil {
+			mw.WriteError(w, r, err)
+		}
+	})))
+	mux.Handle("POST /auth/logout", mw.RequireRefresh(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mw.ClearCookies(w)
+	})))
+	mux.Handle("GET /profile", mw.RequireAccess(whoami))
+	mux.Handle("POST /email", mw.RequireFresh(whoami))
+	mux.HandleFunc("GET /seen", func(w http.ResponseWriter, r *http.Request) {
+		var names []string
+		for _, c := range r.Cookies() {
+			names = append(names, c.Name)
+		}
+		slices.Sort(names)
+		io.WriteString(w, strings.Join(names, " "))
+	})
+	srv := httptest.NewTLSServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// browser returns a client that keeps cookies, as a browser does.
+func browser(t *testing.T, srv *httptest.Server) (*http.Client, func(name string) string) {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := srv.Client()
+	c.Jar = jar
+	u, _ := url.Parse(srv.URL)
+	// cookie reads a cookie as page script would: CSRF cookies live at "/".
+	cookie := func(name string) string {
+		for _, ck := range jar.Cookies(u) {
+			if ck.Name == name {
+				return ck.Value
+			}
+		}
+		return ""
+	}
+	return c, cookie
+}
+
+// TestCookiesCSRF runs a browser session over real HTTPS: login into
+// cookies, guarded calls with and without the double-submit header, refresh
+// through the path-scoped refresh cookie, and logout.
+func TestCookiesCSRF(t *testing.T) {
+	m := newWebManager(t, Config{})
+	mw := newWebMiddleware(t, m, MiddlewareConfig{
+		Realm:   "api",
+		Sources: []Source{FromCookie, FromHeader},
+		Cookies: CookieConfig{RefreshPath: "/auth/"},
+	})
+	srv := newCookieServer(t, m, mw, WithCSRF())
+	c, cookie := browser(t, srv)
+
+	if a := send(t, c, "POST", srv.URL+"/login", nil); a.Status != 200 {
+		t.Fatalf("login: %+v", a)
+	}
+	accessCSRF, refreshCSRF := cookie("csrf_access_token"), cookie("csrf_refresh_token")
+	if accessCSRF == "" || refreshCSRF == "" || accessCSRF == refreshCSRF {
+		t.Fatalf("CSRF cookies %q and %q, want two different values", accessCSRF, refreshCSRF)
+	}
+	csrf := func(v string) http.Header { return http.Header{"X-Csrf-Token": {v}} }
+	refused := answer{Status: 403, Body: errorBody("csrf_failed", "The CSRF header is missing or does not match the token")}
+	ok := answer{Status: 200, Body: "access user-1 fresh=true"}
+	steps := []struct {
+		name   string
+		method string
+		path   string
+		header http.Header
+		want   answer
+		reason string
+	}{
+		{"seen at /", "GET", "/seen", nil, answer{Status: 200, Body: "access_token_cookie csrf_access_token csrf_refresh_token"}, "the refresh cookie stays under /auth/"},
+		{"safe method", "GET", "/profile", nil, answer{Status: 200, Body: "access user-1 fresh=true"}, "GET needs no CSRF header"},
+		{"header matches", "POST", "/email", csrf(accessCSRF), ok, "double submit"},
+		{"no header", "POST", "/email", nil, refused, "what a forged cross-site form sends"},
+		{"wrong header", "POST", "/email", csrf(tamper(accessCSRF)), refused, "compared in full"},
+		{"refresh value for access", "POST", "/email", csrf(refreshCSRF), refused, "each token has its own value"},
+		{"header twice", "POST", "/email", http.Header{"X-Csrf-Token": {accessCSRF, accessCSRF}}, refused, "exactly one header"},
+		{"refresh without header", "POST", "/auth/refresh", nil, refused, "refresh changes state too"},
+		{"refresh", "POST", "/auth/refresh", csrf(refreshCSRF), answer{Status: 200}, "the refresh cookie is sent under /auth/"},
+	}
+	for _, s := range steps {
+		got := send(t, c, s.method, srv.URL+s.path, s.header)
+		if diff := cmp.Diff(s.want, got); diff != "" {
+			t.Errorf("%s: got %+v, want %+v (-want +got):\n%s\n%s", s.name, got, s.want, diff, s.reason)
+		}
+	}
+
+	// The refresh replaced the access cookies: new token, new CSRF value, not fresh.
+	if got := cookie("csrf_access_token"); got == accessCSRF || got == "" {
+		t.Errorf("after refresh the access CSRF cookie is %q, want a new value", got)
+	}
+	want := answer{Status: 200, Body: "access user-1 fresh=false"}
+	if got := send(t, c, "GET", srv.URL+"/profile", nil); got != want {
+		t.Errorf("profile after refresh: got %+v, want %+v", got, want)
+	}
+	want = answer{
+		Status:    401,
+		Challenge: `Bearer realm="api", error="insufficient_user_authentication", error_description="A fresh login is required"`,
+		Body:      errorBody("insufficient_user_authentication", "A fresh login is required"),
+	}
+	if got := send(t, c, "POST", srv.URL+"/email", csrf(cookie("csrf_access_token"))); got != want {
+		t.Errorf("email after refresh: got %+v, want %+v", got, want)
+	}
+
+	if a := send(t, c, "POST", srv.URL+"/auth/logout", csrf(refreshCSRF)); a.Status != 200 {
+		t.Fatalf("logout: %+v", a)
+	}
+	want = answer{Status: 200, Body: ""}
+	if got := send(t, c, "GET", srv.URL+"/seen", nil); got != want {
+		t.Errorf("cookies after logout: got %+v, want none", got)
+	}
+	want = answer{Status: 401, Challenge: `Bearer realm="api"`, Body: errorBody("missing_token", "No token was sent")}
+	if got := send(t, c, "GET", srv.URL+"/profile", nil); got != want {
+		t.Errorf("profile after logout: got %+v, want %+v", got, want)
+	}
+}
+
+// TestCookiesCSRFOnlyForCookies checks that a bearer token needs no CSRF
+// header (a browser never adds an Authorization header by itself), and that
+// a cookie token without a "csrf" claim is refused on unsafe methods.
+func TestCookiesCSRFOnlyForCookies(t *testing.T) {
+	m := newWebManager(t, Config{})
+	mw := newWebMiddleware(t, m, MiddlewareConfig{Sources: []Source{FromCookie, FromHeader}})
+	srv := newCookieServer(t, m, mw)
+	plain := issue(t, m, "user-1") // no WithCSRF
+
+	got := send(t, srv.Client(), "POST", srv.URL+"/email", bearer(plain.Access))
+	if want := (answer{Status: 200, Body: "access user-1 fresh=true"}); got != want {
+		t.Errorf("bearer without CSRF header: got %+v, want %+v", got, want)
+	}
+	got = send(t, srv.Client(), "POST", srv.URL+"/email", http.Header{"Cookie": {"access_token_cookie=" + plain.Access}})
+	if want := (answer{Status: 403, Body: errorBody("csrf_failed", "The CSRF header is missing or does not match the token")}); got != want {
+		t.Errorf("cookie token without csrf claim: got %+v, want %+v", got, want)
+	}
+	got = send(t, srv.Client(), "GET", srv.URL+"/profile", http.Header{"Cookie": {"access_token_cookie=" + plain.Access}})
+	if want := (answer{Status: 200, Body: "access user-1 fresh=true"}); got != want {
+		t.Errorf("safe method with a cookie token without csrf claim: got %+v, want %+v", got, want)
+	}
+	// And the login of this server, which issues without WithCSRF, cannot set cookies.
+	got = send(t, srv.Client(), "POST", srv.URL+"/login", nil)
+	if want := (answer{Status: 500, Body: errorBody("server_error", "The server is misconfigured")}); got != want {
+		t.Errorf("SetCookies with a token without csrf claim: got %+v, want %+v", got, want)
+	}
+}
+
+func TestSetCookiesAttributes(t *testing.T) {
+	clk := newWebClock()
+	m := newWebManager(t, Config{Now: clk.Now})
+	p := issue(t, m, "user-1", WithCSRF())
+	accessExp, refreshExp := clk.Now().Add(15*time.Minute), clk.Now().Add(30*24*time.Hour)
+	ignoreValues := cmpopts.IgnoreFields(http.Cookie{}, "Value", "Raw", "RawExpires")
+
+	tests := []struct {
+		name string
+		cfg  CookieConfig
+		want []http.Cookie
+	}{
+		{
+			"defaults", CookieConfig{},
+			[]http.Cookie{
+				{Name: "access_token_cookie", Path: "/", Expires: accessExp, HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode},
+				{Name: "csrf_access_token", Path: "/", Expires: accessExp, Secure: true, SameSite: http.SameSiteLaxMode},
+				{Name: "refresh_token_cookie", Path: "/", Expires: refreshExp, HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode},
+				{Name: "csrf_refresh_token", Path: "/", Expires: refreshExp, Secure: true, SameSite: http.SameSiteLaxMode},
+			},
+		},
+		{
+			"configured", CookieConfig{AccessName: "at", RefreshName: "rt", AccessCSRFName: "ac", RefreshCSRFName: "rc", RefreshPath: "/auth/", Domain: "example.com", SameSite: http.SameSiteStrictMode, Insecure: true},
+			[]http.Cookie{
+				{Name: "at", Path: "/", Domain: "example.com", Expires: accessExp, HttpOnly: true, SameSite: http.SameSiteStrictMode},
+				{Name: "ac", Path: "/", Domain: "example.com", Expires: accessExp, SameSite: http.SameSiteStrictMode},
+				{Name: "rt", Path: "/auth/", Domain: "example.com", Expires: refreshExp, HttpOnly: true, SameSite: http.SameSiteStrictMode},
+				{Name: "rc", Path: "/", Domain: "example.com", Expires: refreshExp, SameSite: http.SameSiteStrictMode},
+			},
+		},
+	}
+	for _, tt := range tests {
+		mw := newWebMiddleware(t, m, MiddlewareConfig{Cookies: tt.cfg})
+		rec := httptest.NewRecorder()
+		if err := mw.SetCookies(rec, p); err != nil {
+			t.Fatal(err)
+		}
+		got := derefCookies(rec.Result().Cookies())
+		if diff := cmp.Diff(tt.want, got, ignoreValues); diff != "" {
+			t.Errorf("%s: got %v, want %v (-want +got):\n%s", tt.name, got, tt.want, diff)
+		}
+		if got[0].Value != p.Access || got[2].Value != p.Refresh {
+			t.Errorf("%s: the token cookies do not hold the tokens", tt.name)
+		}
+
+		rec = httptest.NewRecorder()
+		mw.ClearCookies(rec)
+		cleared := derefCookies(rec.Result().Cookies())
+		for i := range cleared {
+			if want := tt.want[i]; cleared[i].Name != want.Name || cleared[i].Path != want.Path || cleared[i].MaxAge != -1 || cleared[i].Value != "" {
+				t.Errorf("%s: ClearCookies sent %v, want %s at %s deleted", tt.name, cleared[i], want.Name, want.Path)
+			}
+		}
+	}
+}
+
+// tamper changes the first character of s.
+func tamper(s string) string {
+	if s[0] == 'x' {
+		return "y" + s[1:]
+	}
+	return "x" + s[1:]
+}
+
+func derefCookies(cs []*http.Cookie) []http.Cookie {
+	out := make([]http.Cookie, len(cs))
+	for i, c := range cs {
+		out[i] = *c
+	}
+	return out
+}
+
+func TestSetCookiesErrors(t *testing.T) {
+	m := newWebManager(t, Config{})
+	other := newWebManager(t, Config{Key: webKey(2)})
+	mw := newWebMiddleware(t, m, MiddlewareConfig{})
+	withCSRF := issue(t, m, "user-1", WithCSRF())
+	tests := []struct {
+		name string
+		pair *Pair
+		want error
+	}{
+		{"no csrf claim", issue(t, m, "user-1"), ErrInvalidConfig},
+		{"swapped", &Pair{Access: withCSRF.Refresh, Refresh: withCSRF.Access}, ErrWrongType},
+		{"another manager's token", issue(t, other, "user-1", WithCSRF()), ErrUnknownKey},
+		{"garbage", &Pair{Access: "x"}, ErrMalformed},
+	}
+	for _, tt := range tests {
+		rec := httptest.NewRecorder()
+		err := mw.SetCookies(rec, tt.pair)
+		if !errors.Is(err, tt.want) {
+			t.Errorf("%s: SetCookies = %v, want %v", tt.name, err, tt.want)
+		}
+		if n := len(rec.Result().Cookies()); n != 0 {
+			t.Errorf("%s: %d cookies set on failure, want none", tt.name, n)
+		}
+	}
+}
+
+// TestCookiesFlaskProfile keeps Flask-profile tokens in cookies: the names
+// and the CSRF values are the ones Flask-JWT-Extended reads, so a Flask
+// app on the same site sees the same browser session.
+func TestCookiesFlaskProfile(t *testing.T) {
+	m := newWebManager(t, Config{Key: []byte("0123456789abcdef0123456789abcdef"), Flask: &FlaskOptions{}})
+	mw := newWebMiddleware(t, m, MiddlewareConfig{Sources: []Source{FromCookie}})
+	srv := newCookieServer(t, m, mw, WithCSRF())
+	c, cookie := browser(t, srv)
+	if a := send(t, c, "POST", srv.URL+"/login", nil); a.Status != 200 {
+		t.Fatalf("login: %+v", a)
+	}
+	claims, err := m.RequireAccess(context.Background(), cookie("access_token_cookie"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cookie("csrf_access_token"); got != claims.CSRF {
+		t.Errorf("csrf_access_token is %q, the token's csrf claim %q", got, claims.CSRF)
+	}
+	tests := []struct {
+		name   string
+		header http.Header
+		want   answer
+	}{
+		{"matching header", http.Header{"X-Csrf-Token": {claims.CSRF}}, answer{Status: 200, Body: "access user-1 fresh=true"}},
+		{"no header", nil, answer{Status: 403, Body: errorBody("csrf_failed", "The CSRF header is missing or does not match the token")}},
+	}
+	for _, tt := range tests {
+		got := send(t, c, "POST", srv.URL+"/email", tt.header)
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s: got %+v, want %+v (-want +got):\n%s", tt.name, got, tt.want, diff)
+		}
+	}
+}

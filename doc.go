@@ -1,0 +1,59 @@
+// Package freshtoken issues and checks paired access and refresh tokens
+// (JWTs) where only a real login yields a fresh token, and sensitive actions
+// demand one.
+//
+// # The story
+//
+// A user logs in with a password. The application calls [Manager.Issue] and
+// gets a [Pair]: a short-lived access token marked fresh, and a long-lived
+// refresh token. The access token goes with every API call; ordinary
+// endpoints check it with [Manager.RequireAccess].
+//
+// When the access token expires, the client calls the refresh endpoint,
+// which calls [Manager.Refresh]: a new access token, not fresh, and the same
+// refresh token as before. Only a login makes a refresh token, so a session
+// ends at the latest when its refresh token does.
+//
+// Some actions are too sensitive for a token that a stolen refresh token
+// could have produced: changing a password or an email address, paying,
+// deleting an account. Those endpoints use [Manager.RequireFresh], which
+// accepts only access tokens from a login, or [Manager.RequireLoginWithin],
+// which accepts any access token whose user logged in recently enough. A
+// valid token that is not fresh fails with a [*FreshnessError]; the client
+// should ask the user to log in again, not refresh.
+//
+// # Configuration
+//
+// [New] takes a [Config]. Only the key is required; every other field's
+// zero value is a documented default (15-minute access tokens, 30-day
+// refresh tokens, 5 seconds of leeway, freshness for the access token's
+// whole life). The clock is injectable, so tests move time instead of
+// sleeping.
+//
+// # Errors
+//
+// Guards return nil claims and an error on failure. Match errors with
+// [errors.Is] against the sentinels ([ErrMalformed], [ErrSignature],
+// [ErrUnknownKey], [ErrInvalidClaims], [ErrExpired], [ErrNotYetValid],
+// [ErrWrongType], [ErrNotFresh]); reach the details of a freshness failure
+// with [errors.As] and a *FreshnessError. Error text is for people and logs
+// and may change; the sentinels and types will not.
+//
+// # Security
+//
+// freshtoken follows RFC 8725. The algorithm comes from the configured key,
+// never from the token's header. Tokens are accepted only in the compact
+// form freshtoken writes: three strict base64url parts, a header with
+// nothing but "alg", "typ" and "kid", and JSON without duplicate names.
+// Access tokens are typed "at+jwt" (RFC 9068) and refresh tokens
+// "refresh+jwt", and the "type" claim must agree, so neither can stand in
+// for the other. "exp", "iat", "sub" and "jti" are required, "exp" is always
+// checked, and a token may not live longer than its configured TTL. HMAC
+// secrets shorter than the hash and RSA keys under 2048 bits are refused.
+//
+// # Key rotation
+//
+// Every token names its key with "kid". To rotate, make the new key
+// Config.Key and move the old one to Config.VerifyKeys: tokens it signed keep
+// working until it is removed, after which they fail with ErrUnknownKey.
+package freshtoken

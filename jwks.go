@@ -1,0 +1,331 @@
+package freshtoken
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
+)
+
+// This file publishes keys as a JWK Set and verifies with keys fetched from
+// one. With keys.go it is the only file that imports jwx.
+
+// JWKSHandler returns an http.Handler that publishes the Manager's public
+// verification keys as a JWK Set (RFC 7517 §5): the public half of the
+// signing key and of every asymmetric key in Config.VerifyKeys, each with the
+// "kid" its tokens carry, its "alg" and "use": "sig". Serve it at
+// /.well-known/jwks.json for resource servers that use NewVerifier.
+//
+// It never publishes a private part, and never an HMAC secret: a published
+// secret would let anyone sign, so services sharing an HMAC key must share
+// it some other way and cannot use NewVerifier. The set is built once, when
+// JWKSHandler is called; it answers GET and HEAD.
+func (m *Manager) JWKSHandler() http.Handler {
+	body, err := m.publicKeySet()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		if err != nil {
+			http.Error(w, "the key set could not be encoded", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/jwk-set+json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
+	})
+}
+
+// publicKeySet encodes the public keys as a JWK Set.
+func (m *Manager) publicKeySet() ([]byte, error) {
+	set := jwk.NewSet()
+	for _, k := range m.keys {
+		if k.hmac {
+			continue
+		}
+		jk, err := jwk.FromRaw(k.public) // k.public is never a private key
+		if err != nil {
+			return nil, err
+		}
+		for name, v := range map[string]any{
+			jwk.KeyIDKey:     k.id,
+			jwk.AlgorithmKey: jwa.SignatureAlgorithm(k.alg),
+			jwk.KeyUsageKey:  jwk.ForSignature,
+		} {
+			if err := jk.Set(name, v); err != nil {
+				return nil, err
+			}
+		}
+		if err := set.AddKey(jk); err != nil {
+			return nil, err
+		}
+	}
+	return json.Marshal(set)
+}
+
+// VerifierConfig configures NewVerifier. The zero value of every field but
+// JWKSURL means the default stated beside it.
+type VerifierConfig struct {
+	// JWKSURL is where the issuing service publishes its keys (its
+	// JWKSHandler), such as "https://auth.example.com/.well-known/jwks.json".
+	// Required. It must use https, or http to a loopback address, unless
+	// InsecureHTTP is set.
+	JWKSURL string
+
+	// Config holds the rules every token must pass, as for New: Issuer,
+	// Audience, AccessTTL, RefreshTTL, FreshFor, Leeway, MaxTokenSize and Now
+	// should match the issuing service's. VerifyKeys, if any, are consulted
+	// before the remote set. Store, shared with the issuing service, makes
+	// its logouts refuse tokens here too; the default, a MemoryStore of the
+	// verifier's own, sees none. Key, Algorithm and KeyID must be empty: a
+	// verifier never signs. Flask must be nil.
+	Config Config
+
+	// HTTPClient fetches the set. Zero: a client with a 10-second timeout.
+	// Responses over 1 MiB are refused whatever the client.
+	HTTPClient *http.Client
+
+	// RefreshInterval is how often the set is fetched in the background.
+	// Zero: 15 minutes. At least one second.
+	RefreshInterval time.Duration
+
+	// MinRefetchInterval rate-limits the fetches that a token with an
+	// unknown "kid" sets off, measured on Config.Now: at most one per
+	// interval, so a flood of tokens with made-up kids cannot flood the
+	// issuer. Zero: 30 seconds. Negative: no limit.
+	MinRefetchInterval time.Duration
+
+	// InsecureHTTP allows a plain-http JWKSURL to a host other than a
+	// loopback address. Anyone on the network path can then replace the
+	// keys and forge tokens; use it only where the network itself is trusted.
+	InsecureHTTP bool
+}
+
+const (
+	defaultJWKSRefresh  = 15 * time.Minute
+	defaultMinRefetch   = 30 * time.Second
+	defaultFetchTimeout = 10 * time.Second
+	maxJWKSSize         = 1 << 20
+)
+
+// NewVerifier returns a Manager for a resource server: it verifies tokens
+// with the public keys another service publishes at cfg.JWKSURL, and never
+// signs, so Issue and Refresh fail with ErrInvalidKey. Its guards, and
+// middleware built on it, work as for a Manager from New.
+//
+// It fetches the set once before returning, so a wrong URL or an
+// unreachable issuer shows at start (ErrInvalidConfig), as does a set with no
+// usable key (ErrInvalidKey). After that the set is fetched again every
+// RefreshInterval, and a token whose "kid" the Manager does not know makes it
+// fetch the set at once (at most once per MinRefetchInterval), so a new
+// signing key is picked up with the first token it signed. A key removed from
+// the set stops verifying once a fetch has seen it gone; a failed fetch keeps
+// the keys of the last good one. Symmetric ("oct") keys, keys whose "use" is
+// not "sig" and keys freshtoken cannot use are ignored.
+//
+// ctx bounds the background refresh: cancel it when the service stops.
+// The Manager then keeps verifying with the keys it last fetched.
+func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Manager, error) {
+	c := cfg.Config
+	if c.Key != nil || c.Algorithm != "" || c.KeyID != "" {
+		return nil, errorf(ErrInvalidConfig, "a verifier never signs: leave Config.Key, Algorithm and KeyID empty")
+	}
+	if c.Flask != nil {
+		return nil, errorf(ErrInvalidConfig, "the Flask profile is not available to a verifier: Flask-JWT-Extended publishes no JWK Set")
+	}
+	u, err := url.Parse(cfg.JWKSURL)
+	if err != nil {
+		return nil, errorf(ErrInvalidConfig, "JWKSURL: "+err.Error())
+	}
+	if err := checkJWKSURL(u, cfg.InsecureHTTP); err != nil {
+		return nil, err
+	}
+	interval := orDefault(cfg.RefreshInterval, defaultJWKSRefresh)
+	if interval < time.Second {
+		return nil, errorf(ErrInvalidConfig, "RefreshInterval must be at least one second")
+	}
+	m, err := newManager(c, nil)
+	if err != nil {
+		return nil, err
+	}
+	client := cfg.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: defaultFetchTimeout}
+	}
+	r := &remoteKeys{url: cfg.JWKSURL, minRefetch: orDefault(cfg.MinRefetchInterval, defaultMinRefetch)}
+
+	ctx, cancel := context.WithCancel(ctx)
+	ok := false
+	defer func() {
+		if !ok {
+			cancel() // stops the cache's goroutines
+		}
+	}()
+	// The cache checks for due fetches every window; a quarter of the
+	// interval keeps the refresh within 1.25 intervals.
+	window := min(max(interval/4, time.Second), defaultJWKSRefresh)
+	r.cache = jwk.NewCache(ctx, jwk.WithRefreshWindow(window))
+	err = r.cache.Register(cfg.JWKSURL,
+		jwk.WithHTTPClient(&jwksClient{client: client, insecureHTTP: cfg.InsecureHTTP}),
+		jwk.WithRefreshInterval(interval),
+		jwk.WithPostFetcher(jwk.PostFetchFunc(r.install)),
+	)
+	if err != nil {
+		return nil, errorf(ErrInvalidConfig, "JWKSURL: "+err.Error())
+	}
+	if _, err := r.cache.Refresh(ctx, cfg.JWKSURL); err != nil {
+		return nil, errorf(ErrInvalidConfig, "fetching the JWK Set: "+err.Error())
+	}
+	if len(*r.keys.Load()) == 0 {
+		return nil, errorf(ErrInvalidKey, "the JWK Set at "+cfg.JWKSURL+" holds no key freshtoken can verify signatures with")
+	}
+	context.AfterFunc(ctx, func() { r.stopped.Store(true) })
+	m.remote = r
+	ok = true
+	return m, nil
+}
+
+// checkJWKSURL refuses a key set that could be swapped on the way.
+func checkJWKSURL(u *url.URL, insecureHTTP bool) error {
+	if u.Host == "" {
+		return errorf(ErrInvalidConfig, "JWKSURL must be an absolute http or https URL")
+	}
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && (insecureHTTP || isLoopback(u.Hostname())):
+		return nil
+	case u.Scheme == "http":
+		return errorf(ErrInvalidConfig, "JWKSURL uses plain http to "+u.Hostname()+"; use https (or set InsecureHTTP on a trusted network)")
+	}
+	return errorf(ErrInvalidConfig, "JWKSURL must be an http or https URL")
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// jwksClient fetches for jwk.Cache: it caps the response size and applies
+// the URL rule to where redirects ended up.
+type jwksClient struct {
+	client       *http.Client
+	insecureHTTP bool
+}
+
+func (c *jwksClient) Get(u string) (*http.Response, error) {
+	res, err := c.client.Get(u)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkJWKSURL(res.Request.URL, c.insecureHTTP); err != nil {
+		res.Body.Close()
+		return nil, err
+	}
+	res.Body = http.MaxBytesReader(nil, res.Body, maxJWKSSize)
+	return res, nil
+}
+
+// remoteKeys are the keys of a remote JWK Set, kept fresh by a jwk.Cache.
+type remoteKeys struct {
+	url        string
+	cache      *jwk.Cache
+	keys       atomic.Pointer[map[string]*key] // replaced whole by install
+	minRefetch time.Duration
+	stopped    atomic.Bool // the cache's context is done: fetching would only time out
+
+	mu          sync.Mutex
+	lastRefetch time.Time
+	inflight    chan struct{} // closed when the current refetch ends; nil when none runs
+}
+
+// install turns each fetched set into keys, for every fetch: the first,
+// the periodic ones and the refetches. A key freshtoken cannot use is
+// skipped, not fatal: the set may carry keys meant for other verifiers.
+func (r *remoteKeys) install(_ string, set jwk.Set) (jwk.Set, error) {
+	keys := make(map[string]*key, set.Len())
+	for i := range set.Len() {
+		jk, _ := set.Key(i)
+		if jk.KeyType() == jwa.OctetSeq {
+			continue // a symmetric key must never come from a URL
+		}
+		if use := jk.KeyUsage(); use != "" && use != string(jwk.ForSignature) {
+			continue
+		}
+		k, err := newVerifyKey(jk)
+		if err != nil {
+			continue
+		}
+		k.remote = true
+		if _, dup := keys[k.id]; !dup {
+			keys[k.id] = k
+		}
+	}
+	r.keys.Store(&keys)
+	return set, nil
+}
+
+// find returns the key with the given ID. When there is none it fetches the
+// set once more, unless a fetch ran less than minRefetch ago; callers that
+// arrive while a fetch runs wait for it instead of starting another.
+func (r *remoteKeys) find(kid []byte, now func() time.Time) *key {
+	if k := (*r.keys.Load())[string(kid)]; k != nil {
+		return k
+	}
+	if !r.refetch(now()) {
+		return nil
+	}
+	return (*r.keys.Load())[string(kid)]
+}
+
+// holds reports whether k is still one of the set's keys.
+func (r *remoteKeys) holds(k *key) bool {
+	return (*r.keys.Load())[k.id] == k
+}
+
+// refetch fetches the set now if the rate limit allows, and reports whether a
+// fetch succeeded (its own or one it waited for).
+func (r *remoteKeys) refetch(now time.Time) bool {
+	if r.stopped.Load() {
+		return false
+	}
+	r.mu.Lock()
+	if done := r.inflight; done != nil {
+		r.mu.Unlock()
+		<-done
+		return true
+	}
+	if !r.lastRefetch.IsZero() && now.Sub(r.lastRefetch) < r.minRefetch {
+		r.mu.Unlock()
+		return false
+	}
+	r.lastRefetch = now
+	done := make(chan struct{})
+	r.inflight = done
+	r.mu.Unlock()
+
+	// The fetch serves every waiting caller, so no single request's context
+	// may cut it short.
+	ctx, cancel := context.WithTimeout(context.Background(), defaultFetchTimeout)
+	_, err := r.cache.Refresh(ctx, r.url)
+	cancel()
+
+	r.mu.Lock()
+	r.inflight = nil
+	r.mu.Unlock()
+	close(done)
+	return err == nil
+}

@@ -1,0 +1,157 @@
+package freshtoken
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"time"
+)
+
+// Logout ends the session of refreshToken: the refresh token, every refresh
+// token rotated from it and every access token issued or refreshed from
+// them fail from now on with ErrRevoked, on every Manager sharing the store.
+//
+// In the Flask-JWT-Extended format (Config.Flask) tokens carry no session
+// ID, so Logout revokes the refresh token alone; revoke its access tokens
+// with RevokeAccessToken, or let them expire.
+//
+// The token must be a valid refresh token (an access token fails with
+// ErrWrongType, an expired one with ErrExpired), but it may already be
+// revoked or spent: logging out twice is not an error. A store failure
+// returns an error matching ErrStoreUnavailable, and the session may not be
+// revoked.
+func (m *Manager) Logout(ctx context.Context, refreshToken string) error {
+	c, err := m.check(refreshToken, RefreshToken)
+	if err != nil {
+		return err
+	}
+	// Tokens in the Flask format name no session: the refresh token alone
+	// can be revoked, and its access tokens live out their AccessTTL.
+	id := c.SessionID
+	if id == "" {
+		id = c.ID
+	}
+	if err := m.store.Revoke(ctx, m.now(), id, m.sessionEnd(c)); err != nil {
+		return storeError(err)
+	}
+	return nil
+}
+
+// sessionEnd is when the last token of the session of refresh token rc
+// stops being accepted: refresh tokens, rotated or not, expire with the
+// login's refresh token, and so do refreshed access tokens; the login's
+// access token outlives them when AccessTTL exceeds RefreshTTL.
+func (m *Manager) sessionEnd(rc *Claims) time.Time {
+	end := rc.ExpiresAt
+	if e := rc.AuthTime.Add(m.accessTTL); e.After(end) {
+		end = e
+	}
+	return end.Add(m.leeway)
+}
+
+// RevokeAccessToken revokes the access token whose "jti" (Claims.ID) is jti,
+// for example one seen in a log, leaving the rest of its session alone. The
+// revocation lasts as long as any access token may: AccessTTL plus twice the
+// leeway. An empty jti fails with ErrInvalidConfig; a store failure returns
+// an error matching ErrStoreUnavailable.
+//
+// To end a session, use Logout: a refresh token's ID given here would be
+// forgotten before the refresh token expires.
+func (m *Manager) RevokeAccessToken(ctx context.Context, jti string) error {
+	if jti == "" {
+		return errorf(ErrInvalidConfig, "RevokeAccessToken needs a token ID")
+	}
+	now := m.now()
+	// A valid access token was issued at most a leeway in the future and
+	// lives at most AccessTTL, plus a leeway after its "exp".
+	if err := m.store.Revoke(ctx, now, jti, now.Add(m.accessTTL+2*m.leeway)); err != nil {
+		return storeError(err)
+	}
+	return nil
+}
+
+// LogoutEverywhere ends every session of subject that began before now,
+// on every Manager sharing the store, without listing them: every token
+// whose login ("auth_time") came earlier fails with ErrRevoked. Call it
+// after a password change or when an account is compromised. Logins from
+// now on, including one in the same second, are not affected, so a handler
+// may call LogoutEverywhere and then Issue to keep the current user logged
+// in.
+//
+// The moment is taken from the Manager's clock with microsecond precision;
+// instances that issue tokens should keep their clocks in sync (NTP), as a
+// login on an instance whose clock lags behind may fall before the cutoff.
+// An empty subject fails with ErrInvalidConfig; a store failure returns an
+// error matching ErrStoreUnavailable.
+func (m *Manager) LogoutEverywhere(ctx context.Context, subject string) error {
+	if subject == "" {
+		return errorf(ErrInvalidConfig, "LogoutEverywhere needs a subject")
+	}
+	now := m.now().Truncate(time.Microsecond)
+	// Every token of an earlier login expires by the login plus the longer
+	// TTL, and is accepted for a leeway beyond.
+	until := now.Add(max(m.accessTTL, m.refreshTTL) + m.leeway)
+	if err := m.store.RevokeBefore(ctx, now, subject, until); err != nil {
+		return storeError(err)
+	}
+	return nil
+}
+
+// checkRevoked asks the store about a token that passed every other check.
+func (m *Manager) checkRevoked(ctx context.Context, c *Claims) error {
+	revoked, cut, err := m.store.Lookup(ctx, m.now(), c.Subject, c.ID, c.SessionID)
+	switch {
+	case err != nil:
+		return storeError(err)
+	case revoked:
+		return errorf(ErrRevoked, "the token or its session was revoked")
+	case !cut.IsZero() && loginTime(c).Before(cut):
+		return errorf(ErrRevoked, "the subject was logged out everywhere after this login")
+	}
+	return nil
+}
+
+func storeError(err error) error {
+	return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+}
+
+// The "auth_time" claim has whole seconds, too coarse to tell a login just
+// before LogoutEverywhere from one just after it. So Issue appends the login
+// time in microseconds to the session ID, which every token of the session
+// carries: a random ID, then 8 bytes of Unix microseconds, base64url.
+
+const (
+	randomIDLen  = 22 // base64url of 16 random bytes
+	loginTimeLen = 11 // base64url of 8 bytes
+)
+
+// sessionID appends the login time to the random ID id.
+func sessionID(id string, login time.Time) string {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(login.UnixMicro()))
+	return id + base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// loginTime is when c's session began, to the microsecond when its session
+// ID says so and agrees with "auth_time", else the start of the "auth_time"
+// second, which errs towards revoking.
+func loginTime(c *Claims) time.Time {
+	if c.AuthTime.IsZero() {
+		// The Flask format has no login time; the login was at or before iat.
+		return c.IssuedAt
+	}
+	if len(c.SessionID) != randomIDLen+loginTimeLen {
+		return c.AuthTime
+	}
+	var b [8]byte
+	n, err := strictB64.Decode(b[:], []byte(c.SessionID[randomIDLen:]))
+	if err != nil || n != len(b) {
+		return c.AuthTime
+	}
+	t := time.UnixMicro(int64(binary.BigEndian.Uint64(b[:])))
+	if t.Unix() != c.AuthTime.Unix() {
+		return c.AuthTime
+	}
+	return t
+}

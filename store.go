@@ -1,0 +1,223 @@
+package freshtoken
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Store keeps the state that makes logout work: revoked token and session
+// IDs, a per-subject "logged out everywhere" cutoff, and, with refresh
+// rotation, which refresh tokens have been spent. A Manager consults it on
+// every guard call and on every Refresh.
+//
+// The contract every implementation keeps (package storetest checks it):
+//
+//   - It is safe for concurrent use, by many goroutines and, for a shared
+//     store, by many processes.
+//   - "Not found" is not an error: an ID or subject the store knows nothing
+//     about is simply not revoked.
+//   - A non-nil error means the store itself failed (unreachable, timed out,
+//     corrupt). The Manager then refuses the token with ErrStoreUnavailable:
+//     it never treats a failure as "not revoked".
+//   - Time comes from the caller: now is the Manager's clock (Config.Now),
+//     never the store's own, so that instances and tests agree. Times have
+//     microsecond precision; finer parts are dropped.
+//   - Every entry has an end (until), which the Manager always puts after
+//     now. It counts while now is before its end; from then on the tokens
+//     it could block have expired, and the store should forget it, so its
+//     size follows the live entries.
+//   - Writes never shorten what is recorded: a second Revoke of the same ID
+//     keeps the later end, and an earlier cutoff never replaces a later one.
+//
+// IDs and subjects are opaque strings of any bytes; the two ID kinds
+// (token "jti" and session "sid") share one namespace, since both are random.
+type Store interface {
+	// Revoke records that id, a token's "jti" or a session's "sid", is
+	// revoked from now until the given end.
+	Revoke(ctx context.Context, now time.Time, id string, until time.Time) error
+
+	// RevokeBefore records that every token of subject whose login happened
+	// before now is revoked, until the given end. The cutoff is now.
+	RevokeBefore(ctx context.Context, now time.Time, subject string, until time.Time) error
+
+	// Lookup reports whether tokenID or sessionID is revoked, and the
+	// subject's cutoff (the zero Time if it has none), as of now. tokenID and
+	// sessionID may be equal.
+	Lookup(ctx context.Context, now time.Time, subject, tokenID, sessionID string) (revoked bool, cutoff time.Time, err error)
+
+	// Redeem spends the refresh token tokenID of session sessionID, for
+	// rotation. It is one atomic step, even across processes:
+	//
+	//   - If the session is revoked, it returns false.
+	//   - If the token was never spent, it records it as spent at now (until
+	//     the given end) and returns true. Of many concurrent calls for one
+	//     token, exactly one gets here.
+	//   - If the token was spent less than grace ago (now before spent time
+	//     plus grace), it returns true and leaves the spent time alone: a
+	//     client retrying a refresh whose answer it lost.
+	//   - Otherwise the token is being reused: it revokes the session until
+	//     the given end and returns false.
+	Redeem(ctx context.Context, now time.Time, sessionID, tokenID string, until time.Time, grace time.Duration) (ok bool, err error)
+}
+
+var _ Store = (*MemoryStore)(nil)
+
+// MemoryStore is a Store that keeps everything in the process's memory. It
+// is what a Manager uses when Config.Store is nil.
+//
+// It suits a service that runs as a single process: a revocation made in one
+// process is unknown to every other, and all of them are lost on restart
+// (the revoked tokens work again until they expire). Several instances behind
+// a load balancer need a shared store, such as the one in the redisstore
+// module.
+//
+// It needs no goroutine and nothing to stop: ended entries are dropped
+// while new ones are written, so it holds at most four times as many
+// entries as were live at its last sweep, and at least 1024 before the
+// first. A lookup takes a read lock and up to three map lookups.
+type MemoryStore struct {
+	mu      sync.RWMutex
+	revoked map[string]int64   // ID → end, Unix microseconds
+	cutoffs map[string]cutoff  // subject → cutoff
+	spent   map[spentKey]spend // refresh tokens redeemed under rotation
+	limit   int                // sweep once this many entries are held
+}
+
+type cutoff struct{ at, until int64 }
+
+type spentKey struct{ session, token string }
+
+type spend struct{ at, until int64 }
+
+// minSweep is the entry count below which the store never sweeps.
+const minSweep = 1024
+
+// NewMemoryStore returns an empty MemoryStore. Share one between Managers
+// of the same process to make their revocations common.
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{
+		revoked: make(map[string]int64),
+		cutoffs: make(map[string]cutoff),
+		spent:   make(map[spentKey]spend),
+		limit:   minSweep,
+	}
+}
+
+// Revoke implements Store.
+func (s *MemoryStore) Revoke(_ context.Context, now time.Time, id string, until time.Time) error {
+	end := until.UnixMicro()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if end > s.revoked[id] {
+		s.revoked[id] = end
+	}
+	s.maybeSweep(now.UnixMicro())
+	return nil
+}
+
+// RevokeBefore implements Store.
+func (s *MemoryStore) RevokeBefore(_ context.Context, now time.Time, subject string, until time.Time) error {
+	at, end := now.UnixMicro(), until.UnixMicro()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.cutoffs[subject]
+	c.at = max(c.at, at)
+	c.until = max(c.until, end)
+	s.cutoffs[subject] = c
+	s.maybeSweep(at)
+	return nil
+}
+
+// Lookup implements Store.
+func (s *MemoryStore) Lookup(_ context.Context, now time.Time, subject, tokenID, sessionID string) (bool, time.Time, error) {
+	t := now.UnixMicro()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.revoked[tokenID] > t || s.revoked[sessionID] > t {
+		return true, time.Time{}, nil
+	}
+	if c, ok := s.cutoffs[subject]; ok && c.until > t {
+		return false, time.UnixMicro(c.at).UTC(), nil
+	}
+	return false, time.Time{}, nil
+}
+
+// Redeem implements Store.
+func (s *MemoryStore) Redeem(_ context.Context, now time.Time, sessionID, tokenID string, until time.Time, grace time.Duration) (bool, error) {
+	t, end := now.UnixMicro(), until.UnixMicro()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.revoked[sessionID] > t {
+		return false, nil
+	}
+	k := spentKey{sessionID, tokenID}
+	sp, ok := s.spent[k]
+	switch {
+	case !ok || sp.until <= t:
+		s.spent[k] = spend{at: t, until: end}
+		s.maybeSweep(t)
+		return true, nil
+	case grace > 0 && t < sp.at+grace.Microseconds():
+		return true, nil
+	}
+	if end > s.revoked[sessionID] {
+		s.revoked[sessionID] = end
+	}
+	s.maybeSweep(t)
+	return false, nil
+}
+
+// maybeSweep drops the entries that have ended once the store has doubled
+// since the last sweep, so each write pays a constant share of the sweeps.
+// It copies the live entries into new maps, because a Go map keeps the room
+// it once grew to, but only when at least half the entries have ended:
+// otherwise copying would free little and hold the lock longest. The
+// caller holds the write lock.
+func (s *MemoryStore) maybeSweep(now int64) {
+	n := len(s.revoked) + len(s.cutoffs) + len(s.spent)
+	if n < s.limit {
+		return
+	}
+	var liveRevoked, liveCutoffs, liveSpent int
+	for _, end := range s.revoked {
+		if end > now {
+			liveRevoked++
+		}
+	}
+	for _, c := range s.cutoffs {
+		if c.until > now {
+			liveCutoffs++
+		}
+	}
+	for _, sp := range s.spent {
+		if sp.until > now {
+			liveSpent++
+		}
+	}
+	live := liveRevoked + liveCutoffs + liveSpent
+	if live > n/2 {
+		s.limit = 2 * n
+		return
+	}
+	revoked := make(map[string]int64, liveRevoked)
+	for id, end := range s.revoked {
+		if end > now {
+			revoked[id] = end
+		}
+	}
+	cutoffs := make(map[string]cutoff, liveCutoffs)
+	for sub, c := range s.cutoffs {
+		if c.until > now {
+			cutoffs[sub] = c
+		}
+	}
+	spent := make(map[spentKey]spend, liveSpent)
+	for k, sp := range s.spent {
+		if sp.until > now {
+			spent[k] = sp
+		}
+	}
+	s.revoked, s.cutoffs, s.spent = revoked, cutoffs, spent
+	s.limit = max(2*live, minSweep)
+}
