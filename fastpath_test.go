@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -286,6 +287,83 @@ func TestAppendStringMatchesJSONMarshal(t *testing.T) {
 		}
 		if got := appendString([]byte("x"), in); string(got) != "x"+string(want) {
 			t.Errorf("appendString(%q) = %s, json.Marshal writes %s", in, got[1:], want)
+		}
+	}
+}
+
+// The signing input and signature go through pooled buffers. Concurrent
+// guards must each verify their own token: a good token passes with its own
+// subject, a tampered one fails, whatever the other goroutines hold.
+func TestPooledInputsKeepTokensApart(t *testing.T) {
+	ctx := context.Background()
+	for _, key := range []any{[]byte("0123456789abcdef0123456789abcdef"), ed25519.NewKeyFromSeed(make([]byte, 32))} {
+		m, err := New(Config{Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		type tokenCase struct {
+			tok, subject string
+			good         bool
+		}
+		var cases []tokenCase
+		for i := range 8 {
+			subject := "user-" + strings.Repeat("x", i*40) // tokens of different lengths
+			p, err := m.Issue(ctx, subject)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bad := []byte(p.Access)
+			bad[len(bad)-3] ^= 'A' ^ 'B'
+			cases = append(cases, tokenCase{p.Access, subject, true}, tokenCase{string(bad), subject, false})
+		}
+		done := make(chan error, 4)
+		for g := range 4 {
+			go func() {
+				for i := range 200 {
+					tc := cases[(g+i)%len(cases)]
+					c, err := m.RequireAccess(ctx, tc.tok)
+					switch {
+					case tc.good && (err != nil || c.Subject != tc.subject):
+						done <- fmt.Errorf("%T key: good token of %q: got %v, %v", key, tc.subject, c, err)
+						return
+					case !tc.good && !errors.Is(err, ErrSignature) && !errors.Is(err, ErrMalformed):
+						done <- fmt.Errorf("%T key: tampered token of %q: got %v, want a signature or malformed error", key, tc.subject, err)
+						return
+					}
+				}
+				done <- nil
+			}()
+		}
+		for range 4 {
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		}
+	}
+}
+
+// A token too large for a pooled buffer is verified in a buffer of its own.
+func TestLargeTokensBypassThePool(t *testing.T) {
+	ctx := context.Background()
+	m, err := New(Config{Key: []byte("0123456789abcdef0123456789abcdef"), MaxTokenSize: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Issue(ctx, "user-1", WithClaims(map[string]any{"blob": strings.Repeat("b", 20<<10)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Access) <= maxPooledInput {
+		t.Fatalf("the token has %d bytes, want more than %d", len(p.Access), maxPooledInput)
+	}
+	for range 2 {
+		if _, err := m.RequireAccess(ctx, p.Access); err != nil {
+			t.Fatalf("large token: %v", err)
+		}
+		bad := []byte(p.Access)
+		bad[len(bad)-3] ^= 'A' ^ 'B'
+		if _, err := m.RequireAccess(ctx, string(bad)); !errors.Is(err, ErrSignature) && !errors.Is(err, ErrMalformed) {
+			t.Fatalf("tampered large token: got %v, want a signature or malformed error", err)
 		}
 	}
 }

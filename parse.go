@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -45,12 +46,10 @@ func (m *Manager) parseOwn(tok string) (*Claims, *key, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	// The verifier is reached through an interface, so what it is given
-	// ends up on the heap: one allocation holds the signing input and the
-	// signature.
 	n := len(h64) + 1 + len(p64)
-	input := make([]byte, n, n+strictB64.DecodedLen(len(s64)))
-	copy(input, tok)
+	bp := getInput(n + strictB64.DecodedLen(len(s64)))
+	defer putInput(bp)
+	input := append((*bp)[:0], tok[:n]...)
 	sig, err := decodePart(input[n:], s64)
 	if err != nil {
 		return nil, nil, err
@@ -71,6 +70,32 @@ func (m *Manager) parseOwn(tok string) (*Claims, *key, error) {
 		return nil, nil, errorf(ErrInvalidClaims, "the type claim disagrees with the header typ")
 	}
 	return c, k, nil
+}
+
+// The verifier is reached through an interface, so the signing input and
+// signature it is given would be moved to the heap on every call; parseOwn
+// borrows them from inputPool instead. The verifier does not keep them past
+// its return (jws.Verifier only reads its arguments), and the buffer goes
+// back to the pool only then.
+var inputPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledInput bounds the buffers kept in inputPool, so that one large
+// token (Config.MaxTokenSize may be raised) does not pin its buffer.
+const maxPooledInput = 16 << 10
+
+// getInput returns a pooled buffer with room for size bytes.
+func getInput(size int) *[]byte {
+	bp := inputPool.Get().(*[]byte)
+	if cap(*bp) < size {
+		*bp = make([]byte, 0, max(size, 1024))
+	}
+	return bp
+}
+
+func putInput(bp *[]byte) {
+	if cap(*bp) <= maxPooledInput {
+		inputPool.Put(bp)
+	}
 }
 
 // header returns the token type and key an encoded JOSE header names.
