@@ -223,6 +223,7 @@ type target struct {
 	limit float64
 	less  bool // strictly below limit, rather than at most
 	unit  string
+	miss  string // why the target can be missed, printed when it is
 }
 
 func (t target) met() bool {
@@ -243,9 +244,9 @@ func (r *report) targets() []target {
 		}
 	}
 	ts := []target{
-		{"RequireFresh HS256 / golang-jwt Parse (MapClaims)", r.ratio("Verify", "HS256", "freshtoken-RequireFresh", "golang-jwt-MapClaims"), 0.6, false, "×"},
-		{"RequireFresh EdDSA / bare ed25519.Verify", r.ratio("Verify", "EdDSA", "freshtoken-RequireFresh", "raw"), 1.10, false, "×"},
-		{"Issue EdDSA / two bare ed25519.Sign", r.ratio("Issue", "EdDSA", "freshtoken-Issue", "raw"), 1.15, false, "×"},
+		{"RequireFresh HS256 / golang-jwt Parse (MapClaims)", r.ratio("Verify", "HS256", "freshtoken-RequireFresh", "golang-jwt-MapClaims"), 0.6, false, "×", ""},
+		{"RequireFresh EdDSA / bare ed25519.Verify", r.ratio("Verify", "EdDSA", "freshtoken-RequireFresh", "raw"), 1.10, false, "×", ""},
+		{"Issue EdDSA / two bare ed25519.Sign", r.ratio("Issue", "EdDSA", "freshtoken-Issue", "raw"), 1.15, false, "×", ""},
 	}
 	for _, alg := range algorithms {
 		worst := math.NaN()
@@ -258,9 +259,16 @@ func (r *report) targets() []target {
 		if raw, ok := r.get("Verify", alg, "raw"); ok && raw.allocs > 0 {
 			what += fmt.Sprintf(" (the bare primitive alone makes %.0f)", raw.allocs)
 		}
-		ts = append(ts, target{what, worst, 10, false, ""})
+		t := target{what, worst, 10, false, "", ""}
+		if alg == "ES256" {
+			t.miss = "ES256 allocations: freshtoken's own parse makes two per call (the claims, and the text their strings share); " +
+				"the rest are jwx's ES256 verifier, which freshtoken keeps for the cryptography: it takes the signature apart into " +
+				"big integers for crypto/ecdsa.Verify, which encodes them back to ASN.1 for the same check as the bare " +
+				"`ecdsa.VerifyASN1` case, itself making the allocations shown beside it (as profiled with -memprofile)."
+		}
+		ts = append(ts, t)
 	}
-	return append(ts, target{"cached RequireFresh / golang-jwt Parse (MapClaims; worst algorithm)", worstHit, 0.1, true, "×"})
+	return append(ts, target{"cached RequireFresh / golang-jwt Parse (MapClaims; worst algorithm)", worstHit, 0.1, true, "×", ""})
 }
 
 func (r *report) markdown(w *strings.Builder, chart string) {
@@ -281,7 +289,14 @@ func (r *report) markdown(w *strings.Builder, chart string) {
 	p("\n")
 
 	p("## Targets\n\n| target | measured | limit | met |\n|---|---:|---:|:-:|\n")
+	var missed []string
 	for _, t := range r.targets() {
+		if !t.met() {
+			missed = append(missed, t.what)
+			if t.miss != "" {
+				missed[len(missed)-1] = t.miss
+			}
+		}
 		op := "≤"
 		if t.less {
 			op = "<"
@@ -293,6 +308,13 @@ func (r *report) markdown(w *strings.Builder, chart string) {
 		p("| %s | %s | %s %s | %s |\n", t.what, fmtRatio(t.value, t.unit), op, fmtRatio(t.limit, t.unit), met)
 	}
 	p("\n")
+	if len(missed) > 0 {
+		p("Missed in this run:\n\n")
+		for _, m := range missed {
+			p("- %s\n", m)
+		}
+		p("\n")
+	}
 
 	p("## Ratios (freshtoken time / other time; below 1 means freshtoken is faster)\n\n")
 	p("![ratios](%s)\n\n", chart)
