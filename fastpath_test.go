@@ -367,3 +367,50 @@ func TestLargeTokensBypassThePool(t *testing.T) {
 		}
 	}
 }
+
+// sign builds tokens in pooled buffers too: tokens issued at once on many
+// goroutines must each be whole and carry their own subject.
+func TestPooledSigningKeepsTokensApart(t *testing.T) {
+	ctx := context.Background()
+	m, err := New(Config{Key: ed25519.NewKeyFromSeed(make([]byte, 32))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type issued struct {
+		subject string
+		pair    *Pair
+	}
+	out := make(chan issued, 4*50)
+	errs := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			for i := range 50 {
+				subject := fmt.Sprintf("user-%d-%s", g, strings.Repeat("y", i))
+				p, err := m.Issue(ctx, subject)
+				if err != nil {
+					errs <- err
+					return
+				}
+				out <- issued{subject, p}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(out)
+	for is := range out {
+		for _, check := range []struct {
+			tok   string
+			guard func(context.Context, string) (*Claims, error)
+		}{{is.pair.Access, m.RequireFresh}, {is.pair.Refresh, m.RequireRefresh}} {
+			c, err := check.guard(ctx, check.tok)
+			if err != nil || c.Subject != is.subject {
+				t.Fatalf("token issued for %q: got %v, %v", is.subject, c, err)
+			}
+		}
+	}
+}

@@ -74,9 +74,10 @@ func (m *Manager) parseOwn(tok string) (*Claims, *key, error) {
 
 // The verifier is reached through an interface, so the signing input and
 // signature it is given would be moved to the heap on every call; parseOwn
-// borrows them from inputPool instead. The verifier does not keep them past
-// its return (jws.Verifier only reads its arguments), and the buffer goes
-// back to the pool only then.
+// borrows them from inputPool instead, and so does sign for the token it
+// hands the signer. Verifiers and signers do not keep their input past
+// their return (jws.Verifier and jws.Signer only read it), and the buffer
+// goes back to the pool only then.
 var inputPool = sync.Pool{New: func() any { return new([]byte) }}
 
 // maxPooledInput bounds the buffers kept in inputPool, so that one large

@@ -534,8 +534,11 @@ func (m *Manager) sign(f *tokenFields) (string, error) {
 	payload = append(payload, '}')
 
 	enc := base64.RawURLEncoding
-	buf := make([]byte, 0, len(header)+1+enc.EncodedLen(len(payload))+1+enc.EncodedLen(512))
-	buf = append(buf, header...)
+	// The signer is reached through an interface, as the verifier is: the
+	// token is built in a pooled buffer (see inputPool) and copied out once.
+	bp := getInput(len(header) + 1 + enc.EncodedLen(len(payload)) + 1 + enc.EncodedLen(512))
+	defer putInput(bp)
+	buf := append((*bp)[:0], header...)
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, payload)
 	sig, err := m.signing.sign(buf)
