@@ -292,10 +292,15 @@ func (r *report) markdown(w *strings.Builder, chart string) {
 	var missed []string
 	for _, t := range r.targets() {
 		if !t.met() {
-			missed = append(missed, t.what)
-			if t.miss != "" {
-				missed[len(missed)-1] = t.miss
+			why := t.miss
+			if why == "" && t.unit == "×" {
+				why = fmt.Sprintf("%s: %s. Timing ratios move by several percent from run to run when other processes share the cores "+
+					"(see the load average above); rerun on a quiet machine before drawing conclusions.", t.what, fmtRatio(t.value, t.unit))
 			}
+			if why == "" {
+				why = t.what
+			}
+			missed = append(missed, why)
 		}
 		op := "≤"
 		if t.less {
