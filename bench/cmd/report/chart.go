@@ -54,8 +54,8 @@ func (r *report) chartPanels() []panel {
 }
 
 const (
-	chartWidth = 1100
-	labelWidth = 290
+	chartWidth = 1160
+	labelWidth = 350
 	plotRight  = chartWidth - 90
 	barHeight  = 20
 	barGap     = 7
