@@ -50,7 +50,9 @@ type Config struct {
 	// service signed with before a rotation. Each is a public key, a private
 	// key (only its public half is used), an HMAC secret or a jwk.Key, its
 	// algorithm and kid found as for Key. Tokens signed by a key stay valid
-	// until the key is removed from this list.
+	// until the key is removed from this list. A retired key that was used
+	// with an explicit Algorithm or KeyID must be given as a jwk.Key carrying
+	// that "alg" and "kid", or its old tokens will not verify.
 	VerifyKeys []any
 
 	// Issuer is written as "iss" and, when set, required to match on every token.
