@@ -93,7 +93,7 @@ var unknownKey = answer{
 func TestVerifierRotation(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	clk := newWebClock()
+	clk := newFakeClock()
 	oldKey, newKey := webKey(1), webKey(2)
 	before := newWebManager(t, Config{Key: oldKey, Now: clk.Now})
 	iss := newIssuerServer(t, before)
@@ -138,7 +138,7 @@ func TestVerifierRotation(t *testing.T) {
 func TestVerifierRefetchRateLimit(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	clk := newWebClock()
+	clk := newFakeClock()
 	m := newWebManager(t, Config{Now: clk.Now})
 	iss := newIssuerServer(t, m)
 	v := newWebVerifier(t, ctx, VerifierConfig{JWKSURL: iss.jwksURL(), MinRefetchInterval: time.Minute, Config: Config{Now: clk.Now}})
@@ -199,7 +199,7 @@ func TestVerifierRefetchRateLimit(t *testing.T) {
 func TestVerifierBackgroundRefresh(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	clk := newWebClock()
+	clk := newFakeClock()
 	iss := newIssuerServer(t, newWebManager(t, Config{Now: clk.Now}))
 	v := newWebVerifier(t, ctx, VerifierConfig{
 		JWKSURL:            iss.jwksURL(),
@@ -340,7 +340,7 @@ func TestVerifierCannotSign(t *testing.T) {
 // verifying, and an unknown kid no longer tries to fetch.
 func TestVerifierStopped(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	clk := newWebClock()
+	clk := newFakeClock()
 	m := newWebManager(t, Config{Now: clk.Now})
 	iss := newIssuerServer(t, m)
 	v := newWebVerifier(t, ctx, VerifierConfig{JWKSURL: iss.jwksURL(), Config: Config{Now: clk.Now}})
