@@ -283,8 +283,8 @@ func FuzzMiddleware(f *testing.F) {
 		if len(parts) != 3 || derr != nil || !ed25519.Verify(pub, []byte(parts[0]+"."+parts[1]), sig) {
 			t.Fatalf("let %q through, which the key did not sign", gotToken)
 		}
-		if c, _ := cookieToken(r, "access_token_cookie"); c == gotToken && !safeMethod(method) && csrfHeader != got.CSRF {
-			t.Fatalf("%s from a cookie with CSRF header %q let through; the token's claim is %q", method, csrfHeader, got.CSRF)
+		if c, _ := cookieToken(r, "access_token_cookie"); c == gotToken && !safeMethod(r.Method) && csrfHeader != got.CSRF {
+			t.Fatalf("%s from a cookie with CSRF header %q let through; the token's claim is %q", r.Method, csrfHeader, got.CSRF)
 		}
 	})
 }
