@@ -86,8 +86,8 @@ type step struct {
 	store        bool                                        // the answer needs the revocation store
 }
 
-// revoked and notFresh are the answers to a revoked token and to a token
-// that is not fresh at a sensitive endpoint.
+// The errors of a revoked token (invalid_token with revokedDesc), and of a
+// valid token that is not fresh at a sensitive endpoint (RFC 9470).
 const (
 	invalidToken = "invalid_token"
 	revokedDesc  = "The token was revoked"
@@ -119,8 +119,15 @@ var script = []step{
 	{name: "logout again", method: "POST", path: "/logout", token: refreshToken, status: 401, code: invalidToken, desc: revokedDesc, store: true},
 }
 
-// logoutStep is the step that ends the session.
-const logoutStep = 7
+// scripted returns the step of the script with the given name.
+func scripted(name string) step {
+	for _, st := range script {
+		if st.name == name {
+			return st
+		}
+	}
+	panic("no step " + name + " in the script")
+}
 
 func keepLogin(s *session, body map[string]any) error {
 	access, _ := body["access_token"].(string)

@@ -60,6 +60,17 @@ func TestRedisKilledDuringLoad(t *testing.T) {
 	srv := startAPI(t, newRedisStore(t, rdb))
 
 	var (
+		login            = scripted("login")
+		profile          = scripted("profile, fresh token")
+		changeEmail      = scripted("change-email, fresh token")
+		refresh          = scripted("refresh")
+		logout           = scripted("logout")
+		revokedProfile   = scripted("profile after logout")
+		revokedRefresh   = scripted("refresh after logout")
+		logoutAgain      = scripted("logout again")
+		revokedRefreshed = scripted("profile after logout, refreshed token")
+	)
+	var (
 		mu              sync.Mutex
 		loggedOut       []*session // sessions whose logout was answered before the kill
 		downAnswers     atomic.Int64
@@ -85,9 +96,9 @@ func TestRedisKilledDuringLoad(t *testing.T) {
 		if a.from == redisDown && a.to == redisDown && st.store {
 			return false, fmt.Errorf("status %d %v while Redis was down, want 503", a.status, a.body)
 		}
-		isLogout := st.name == script[logoutStep].name
+		isLogout := st.name == logout.name
 		err := st.check(s, a)
-		if err != nil && isLogout && retried && script[len(script)-1].check(s, a) == nil {
+		if err != nil && isLogout && retried && logoutAgain.check(s, a) == nil {
 			// The logout that got the 503 reached Redis before it died.
 			err = nil
 		}
@@ -131,7 +142,7 @@ func TestRedisKilledDuringLoad(t *testing.T) {
 			t.Errorf("%s, %s: %v", when, st.name, err)
 		}
 	}
-	scripted := func(st step, s *session) func(answer) error {
+	expected := func(st step, s *session) func(answer) error {
 		return func(a answer) error { return st.check(s, a) }
 	}
 	is503 := func(a answer) error {
@@ -140,14 +151,12 @@ func TestRedisKilledDuringLoad(t *testing.T) {
 		}
 		return nil
 	}
-	login, profile, refresh, logout := script[1], script[2], script[4], script[logoutStep]
-	changeEmail, revokedProfile, revokedRefresh := script[3], script[logoutStep+1], script[logoutStep+4]
 
 	await("the first requests", func() bool { return d.total() >= killAt })
 	valid, ended := &session{n: -1}, &session{n: -2}
-	probe("Redis up", login, valid, scripted(login, valid))
-	probe("Redis up", login, ended, scripted(login, ended))
-	probe("Redis up", logout, ended, scripted(logout, ended))
+	probe("Redis up", login, valid, expected(login, valid))
+	probe("Redis up", login, ended, expected(login, ended))
+	probe("Redis up", logout, ended, expected(logout, ended))
 
 	d.phase.Store(redisKilling)
 	killed := time.Now()
@@ -161,7 +170,7 @@ func TestRedisKilledDuringLoad(t *testing.T) {
 	probe("Redis down", logout, valid, is503)
 	probe("Redis down", revokedProfile, ended, is503)
 	during := &session{n: -3}
-	probe("Redis down", login, during, scripted(login, during))
+	probe("Redis down", login, during, expected(login, during))
 	probe("Redis down", profile, during, is503)
 	await("answers while Redis is down", func() bool { return downAnswers.Load() >= downFor })
 
@@ -198,13 +207,13 @@ func TestRedisKilledDuringLoad(t *testing.T) {
 	d.mu.Unlock()
 
 	// The revocations made before the kill, and the sessions around it.
-	probe("Redis back", profile, valid, scripted(profile, valid))
-	probe("Redis back", refresh, valid, scripted(refresh, valid))
-	probe("Redis back", revokedProfile, ended, scripted(revokedProfile, ended))
-	probe("Redis back", revokedRefresh, ended, scripted(revokedRefresh, ended))
-	probe("Redis back, a login made while it was down", profile, during, scripted(profile, during))
-	probe("Redis back, a login made while it was down", logout, during, scripted(logout, during))
-	probe("Redis back, a login made while it was down", revokedProfile, during, scripted(revokedProfile, during))
+	probe("Redis back", profile, valid, expected(profile, valid))
+	probe("Redis back", refresh, valid, expected(refresh, valid))
+	probe("Redis back", revokedProfile, ended, expected(revokedProfile, ended))
+	probe("Redis back", revokedRefresh, ended, expected(revokedRefresh, ended))
+	probe("Redis back, a login made while it was down", profile, during, expected(profile, during))
+	probe("Redis back, a login made while it was down", logout, during, expected(logout, during))
+	probe("Redis back, a login made while it was down", revokedProfile, during, expected(revokedProfile, during))
 	mu.Lock()
 	before := loggedOut
 	mu.Unlock()
@@ -212,9 +221,9 @@ func TestRedisKilledDuringLoad(t *testing.T) {
 		t.Error("no session was logged out before the kill")
 	}
 	for _, s := range before {
-		probe("Redis back, a session logged out before the kill", revokedProfile, s, scripted(revokedProfile, s))
-		probe("Redis back, a session logged out before the kill", script[logoutStep+2], s, scripted(script[logoutStep+2], s))
-		probe("Redis back, a session logged out before the kill", revokedRefresh, s, scripted(revokedRefresh, s))
+		probe("Redis back, a session logged out before the kill", revokedProfile, s, expected(revokedProfile, s))
+		probe("Redis back, a session logged out before the kill", revokedRefreshed, s, expected(revokedRefreshed, s))
+		probe("Redis back, a session logged out before the kill", revokedRefresh, s, expected(revokedRefresh, s))
 	}
 
 	t.Logf("%d requests from %d clients in %v (%.0f requests/s)", d.total(), clients, took.Round(time.Millisecond), float64(d.total())/took.Seconds())
