@@ -386,6 +386,11 @@ func WithCSRF() IssueOption {
 // returns a fresh access token and a refresh token, both carrying the
 // subject, the login time ("auth_time") and any WithClaims claims. An empty
 // subject, or one that is not valid UTF-8, fails with ErrInvalidConfig.
+//
+// Issue does not consult the Store, so a login succeeds while the store is
+// down. That opens no hole: every guard and Refresh asks the store, so the
+// new tokens are refused with ErrStoreUnavailable until it answers again,
+// and from then on they can be revoked like any others.
 func (m *Manager) Issue(ctx context.Context, subject string, opts ...IssueOption) (*Pair, error) {
 	if subject == "" {
 		return nil, errorf(ErrInvalidConfig, "the subject must not be empty")
