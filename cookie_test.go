@@ -185,7 +185,7 @@ func TestCookiesCSRFOnlyForCookies(t *testing.T) {
 }
 
 func TestSetCookiesAttributes(t *testing.T) {
-	clk := newWebClock()
+	clk := newFakeClock()
 	m := newWebManager(t, Config{Now: clk.Now})
 	p := issue(t, m, "user-1", WithCSRF())
 	accessExp, refreshExp := clk.Now().Add(15*time.Minute), clk.Now().Add(30*24*time.Hour)

@@ -35,9 +35,42 @@
 // Guards return nil claims and an error on failure. Match errors with
 // [errors.Is] against the sentinels ([ErrMalformed], [ErrSignature],
 // [ErrUnknownKey], [ErrInvalidClaims], [ErrExpired], [ErrNotYetValid],
-// [ErrWrongType], [ErrNotFresh]); reach the details of a freshness failure
-// with [errors.As] and a *FreshnessError. Error text is for people and logs
-// and may change; the sentinels and types will not.
+// [ErrWrongType], [ErrNotFresh], [ErrRevoked], [ErrStoreUnavailable]); reach
+// the details of a freshness failure with [errors.As] and a *FreshnessError.
+// Error text is for people and logs and may change; the sentinels and types
+// will not.
+//
+// # Logout
+//
+// Every token of a login names the login's session. [Manager.Logout] with
+// the refresh token ends the session: the refresh token and every access
+// token made from it then fail with [ErrRevoked]. [Manager.LogoutEverywhere]
+// ends every session of a subject that began before the call (after a
+// password change), and [Manager.RevokeAccessToken] a single access token.
+// Revocations live in Config.Store: a [MemoryStore] by default, for one
+// process; services with several instances share one store, such as the
+// redisstore sub-module. A store that cannot answer makes guards fail with
+// [ErrStoreUnavailable], never succeed. Config.RotateRefresh turns on
+// refresh token rotation with reuse detection.
+//
+// # HTTP
+//
+// [NewMiddleware] wraps http.Handlers with the guards (RequireAccess,
+// RequireFresh, RequireLoginWithin, RequireRefresh) and puts the verified
+// claims in the request context ([ClaimsFromContext]). Refusals answer 401
+// with an RFC 6750 challenge, or an RFC 9470
+// "insufficient_user_authentication" challenge when a fresh login is needed;
+// [ResponseFor] gives the same mapping to other frameworks.
+// [Middleware.SetCookies] keeps tokens in cookies with double-submit CSRF
+// protection for browser clients. [Manager.JWKSHandler] publishes the public
+// keys, and [NewVerifier] builds a Manager that verifies with a remote JWK
+// Set and never signs.
+//
+// # Flask-JWT-Extended
+//
+// With Config.Flask set, a Manager reads and writes the tokens
+// Flask-JWT-Extended 4.x reads and writes, and judges freshness as it does,
+// so Go and Flask services can share users and sessions.
 //
 // # Security
 //

@@ -10,33 +10,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
-
-// webClock is a settable clock that servers' goroutines may read while the
-// test moves it.
-type webClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newWebClock() *webClock { return &webClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)} }
-
-func (c *webClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *webClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // webKey returns a fixed Ed25519 key; seed selects which.
 func webKey(seed byte) ed25519.PrivateKey {
@@ -143,7 +121,7 @@ func newGuardedServer(t *testing.T, m *Manager, mw *Middleware) *httptest.Server
 // login, the freshness window, expiry, refresh, the refused sensitive call
 // and the new login, checking each answer's status, challenge and body.
 func TestMiddlewareFlow(t *testing.T) {
-	clk := newWebClock()
+	clk := newFakeClock()
 	m := newWebManager(t, Config{Now: clk.Now, FreshFor: 10 * time.Minute})
 	mw := newWebMiddleware(t, m, MiddlewareConfig{Realm: "api"})
 	srv := newGuardedServer(t, m, mw)

@@ -101,7 +101,7 @@ func TestVerifierRotation(t *testing.T) {
 func testVerifierRotation(t *testing.T, cacheSize int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	clk := newWebClock()
+	clk := newFakeClock()
 	oldKey, newKey := webKey(1), webKey(2)
 	before := newWebManager(t, Config{Key: oldKey, Now: clk.Now})
 	iss := newIssuerServer(t, before)
@@ -146,7 +146,7 @@ func testVerifierRotation(t *testing.T, cacheSize int) {
 func TestVerifierRefetchRateLimit(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	clk := newWebClock()
+	clk := newFakeClock()
 	m := newWebManager(t, Config{Now: clk.Now})
 	iss := newIssuerServer(t, m)
 	v := newWebVerifier(t, ctx, VerifierConfig{JWKSURL: iss.jwksURL(), MinRefetchInterval: time.Minute, Config: Config{Now: clk.Now}})
@@ -207,7 +207,7 @@ func TestVerifierRefetchRateLimit(t *testing.T) {
 func TestVerifierBackgroundRefresh(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	clk := newWebClock()
+	clk := newFakeClock()
 	iss := newIssuerServer(t, newWebManager(t, Config{Now: clk.Now}))
 	v := newWebVerifier(t, ctx, VerifierConfig{
 		JWKSURL:            iss.jwksURL(),
@@ -348,7 +348,7 @@ func TestVerifierCannotSign(t *testing.T) {
 // verifying, and an unknown kid no longer tries to fetch.
 func TestVerifierStopped(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	clk := newWebClock()
+	clk := newFakeClock()
 	m := newWebManager(t, Config{Now: clk.Now})
 	iss := newIssuerServer(t, m)
 	v := newWebVerifier(t, ctx, VerifierConfig{JWKSURL: iss.jwksURL(), Config: Config{Now: clk.Now}})

@@ -50,7 +50,9 @@ type Config struct {
 	// service signed with before a rotation. Each is a public key, a private
 	// key (only its public half is used), an HMAC secret or a jwk.Key, its
 	// algorithm and kid found as for Key. Tokens signed by a key stay valid
-	// until the key is removed from this list.
+	// until the key is removed from this list. A retired key that was used
+	// with an explicit Algorithm or KeyID must be given as a jwk.Key carrying
+	// that "alg" and "kid", or its old tokens will not verify.
 	VerifyKeys []any
 
 	// Issuer is written as "iss" and, when set, required to match on every token.
@@ -408,6 +410,11 @@ func WithCSRF() IssueOption {
 // returns a fresh access token and a refresh token, both carrying the
 // subject, the login time ("auth_time") and any WithClaims claims. An empty
 // subject, or one that is not valid UTF-8, fails with ErrInvalidConfig.
+//
+// Issue does not consult the Store, so a login succeeds while the store is
+// down. That opens no hole: every guard and Refresh asks the store, so the
+// new tokens are refused with ErrStoreUnavailable until it answers again,
+// and from then on they can be revoked like any others.
 func (m *Manager) Issue(ctx context.Context, subject string, opts ...IssueOption) (*Pair, error) {
 	if subject == "" {
 		return nil, errorf(ErrInvalidConfig, "the subject must not be empty")

@@ -8,6 +8,10 @@
 //		})
 //	}
 //
+// The last check drives a Manager with refresh rotation on the store from
+// many goroutines at once, and checks that logout, rotation and
+// LogoutEverywhere hold while they race; run it under -race.
+//
 // The checks drive time through the now arguments and never sleep, so a
 // store must take the time from its caller, as the contract says. They use
 // fresh random IDs and subjects each run, so a store kept between runs (a
@@ -56,6 +60,7 @@ func Run(t *testing.T, newStore func(t *testing.T) freshtoken.Store) {
 		{"RedeemRace", testRedeemRace},
 		{"RedeemRaceWithinGrace", testRedeemRaceWithinGrace},
 		{"ConcurrentUse", testConcurrentUse},
+		{"ManagerRace", testManagerRace},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {

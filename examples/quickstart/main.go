@@ -102,5 +102,22 @@ func run() error {
 		return err
 	}
 	fmt.Printf("   allowed for %s (fresh=%v)\n", claims.Subject, claims.Fresh)
+
+	step("9. on the old device she logs out: Logout ends that session's refresh token and its access tokens")
+	if err := m.Logout(ctx, login.Refresh); err != nil {
+		return err
+	}
+	_, err = m.RequireAccess(ctx, refreshed.Access)
+	fmt.Printf("   RequireAccess with the refreshed token: %v\n", err)
+	if !errors.Is(err, freshtoken.ErrRevoked) {
+		return fmt.Errorf("expected ErrRevoked, got %v", err)
+	}
+	if _, err := m.Refresh(ctx, login.Refresh); !errors.Is(err, freshtoken.ErrRevoked) {
+		return fmt.Errorf("expected the logged-out refresh token to fail with ErrRevoked, got %v", err)
+	}
+	if _, err := m.RequireFresh(ctx, relogin.Access); err != nil {
+		return fmt.Errorf("the new login's session must go on: %w", err)
+	}
+	fmt.Println("   the new login's session goes on")
 	return nil
 }
