@@ -137,6 +137,20 @@ func plainName(s string) bool {
 // parseFlask is parse for the Flask profile: the same order of checks and
 // the same strictness, with Flask-JWT-Extended's header and claims.
 func (m *Manager) parseFlask(tok string) (*Claims, error) {
+	c, err := m.proveFlask(tok)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.judgeFlask(c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// proveFlask is the part of parseFlask that depends on the token alone:
+// shape, header, signature and the claims' JSON types. Its result may be
+// cached; judgeFlask must then run on every use.
+func (m *Manager) proveFlask(tok string) (*Claims, error) {
 	if len(tok) > m.maxSize {
 		return nil, errorf(ErrMalformed, "token larger than the configured maximum")
 	}
@@ -166,27 +180,33 @@ func (m *Manager) parseFlask(tok string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := m.decodeFlaskClaims(payload)
-	if err != nil {
-		return nil, err
-	}
-	// Flask-JWT-Extended checks the times, issuer and audience while
-	// decoding, then that the identity is there, and the type only after:
-	// an expired refresh token on an access endpoint is "expired", not
-	// "wrong type". verify runs validate again; the repeat is cheap.
+	return m.decodeFlaskClaims(payload)
+}
+
+// judgeFlask is the part of parseFlask that reads the clock. Flask-JWT-Extended
+// checks the times, issuer and audience while decoding, then that the
+// identity is there, and the type only after: an expired refresh token on an
+// access endpoint is "expired", not "wrong type". verify runs validate
+// again; the repeat is cheap.
+func (m *Manager) judgeFlask(c *Claims) error {
 	if err := m.validate(c); err != nil {
-		return nil, err
+		return err
 	}
 	if c.Subject == "" {
-		return nil, errorf(ErrInvalidClaims, "the identity claim "+m.flask.identity+" is missing")
+		return errorf(ErrInvalidClaims, "the identity claim "+m.flask.identity+" is missing")
 	}
-	return c, nil
+	if c.freshTime {
+		// Python's datetime.timestamp() divides whole microseconds by 10^6, as here.
+		now := float64(m.now().UnixMicro()) / 1e6
+		c.Fresh = !(c.freshUntil < now)
+	}
+	return nil
 }
 
 // readFlaskHeader checks the JOSE header PyJWT writes: "alg", "typ": "JWT"
 // and an optional "kid", all plain strings, and nothing else.
 func readFlaskHeader(hdr []byte) (alg, kid []byte, err error) {
-	var o object
+	var o object[[]byte]
 	if err := o.open(hdr); err != nil {
 		return nil, nil, err
 	}
@@ -265,16 +285,16 @@ const (
 )
 
 // decodeFlaskClaims reads a Flask-JWT-Extended payload into Claims, checking
-// each claim's JSON type. Unlike decodeClaims it reads the clock: what a
-// numeric "fresh" claim means depends on it.
+// each claim's JSON type. What a numeric "fresh" claim means depends on the
+// clock: judgeFlask decides it.
 func (m *Manager) decodeFlaskClaims(payload []byte) (*Claims, error) {
-	var o object
-	if err := o.open(payload); err != nil {
+	var o object[string]
+	if err := o.open(string(payload)); err != nil {
 		return nil, err
 	}
 	c := &Claims{Type: AccessToken} // a missing "type" reads as access
 	var seen int
-	var fresh []byte
+	var fresh string
 	for {
 		name, value, ok, err := o.next()
 		if err != nil {
@@ -333,19 +353,19 @@ func (m *Manager) decodeFlaskClaims(payload []byte) (*Claims, error) {
 	if seen&required != required {
 		return nil, errorf(ErrInvalidClaims, "a required claim (exp, iat, jti) is missing")
 	}
-	if fresh != nil {
-		if err := m.judgeFlaskFresh(c, fresh); err != nil {
+	if fresh != "" {
+		if err := readFlaskFresh(c, fresh); err != nil {
 			return nil, err
 		}
 	}
 	return c, nil
 }
 
-// judgeFlaskFresh sets c.Fresh from a "fresh" claim as Flask-JWT-Extended
-// judges it: a boolean as it is; a number by comparing it, as a float, with
-// the current Unix time taken to the microsecond, fresh unless it is
-// smaller. Refresh tokens are never fresh, whatever they say.
-func (m *Manager) judgeFlaskFresh(c *Claims, v []byte) error {
+// readFlaskFresh reads a "fresh" claim as Flask-JWT-Extended does: a
+// boolean is the verdict; a number is a time, and judgeFlask compares it,
+// as a float, with the current Unix time taken to the microsecond, fresh
+// unless it is smaller. Refresh tokens are never fresh, whatever they say.
+func readFlaskFresh(c *Claims, v string) error {
 	if b, ok := jsonBool(v); ok {
 		c.Fresh = b && c.Type == AccessToken
 		return nil
@@ -355,16 +375,14 @@ func (m *Manager) judgeFlaskFresh(c *Claims, v []byte) error {
 	}
 	// The payload is valid JSON, so v is a JSON number, which ParseFloat
 	// reads; only a magnitude beyond float64 fails.
-	until, err := strconv.ParseFloat(string(v), 64)
+	until, err := strconv.ParseFloat(v, 64)
 	if err != nil {
 		return errorf(ErrInvalidClaims, "claim fresh is out of range")
 	}
 	if c.Type != AccessToken {
 		return nil
 	}
-	// Python's datetime.timestamp() divides whole microseconds by 10^6, as here.
-	now := float64(m.now().UnixMicro()) / 1e6
-	c.Fresh = !(until < now)
+	c.freshTime, c.freshUntil = true, until
 	c.FreshUntil = floatTime(until)
 	return nil
 }
@@ -456,7 +474,7 @@ func (p *flaskProfile) checkExtra(extra []byte) error {
 	obj = append(obj, '{')
 	obj = append(obj, extra[:len(extra)-1]...)
 	obj = append(obj, '}')
-	var o object
+	var o object[[]byte]
 	if err := o.open(obj); err != nil {
 		return errorf(ErrInvalidConfig, "application claims do not form a JSON object")
 	}

@@ -387,19 +387,43 @@ func TestFlaskProfileReadsTokens(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, tt := range tests {
+		header := tt.header
+		if header == "" {
+			header = plainHeader
+		}
+		tok := hs256(flaskSecret, header, fill(tt.payload))
 		t.Run(tt.name, func(t *testing.T) {
 			m := newFlaskManager(t, func() time.Time { return checkTime }, tt.edit)
-			header := tt.header
-			if header == "" {
-				header = plainHeader
-			}
-			tok := hs256(flaskSecret, header, fill(tt.payload))
 			c, err := tt.guard.run(ctx, m, tok)
 			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
 				t.Fatalf("%v: got error %v, want %v (%s)", tt.guard, err, tt.wantErr, tt.reason)
 			}
 			if diff := cmp.Diff(tt.want, resultOf(c)); diff != "" {
 				t.Errorf("%v: got claims %+v, want %+v (-want +got) (%s):\n%s", tt.guard, resultOf(c), tt.want, tt.reason, diff)
+			}
+		})
+		// With a cache of verified tokens, warmed at the login when the
+		// token passed every check then, the answers at checkTime must be
+		// the same, on the first call and on the next.
+		t.Run(tt.name+"/cached", func(t *testing.T) {
+			now := loginTime
+			m := newFlaskManager(t, func() time.Time { return now }, func(c *freshtoken.Config) {
+				c.VerifiedCacheSize = 16
+				if tt.edit != nil {
+					tt.edit(c)
+				}
+			})
+			_, _ = m.RequireAccess(ctx, tok)
+			_, _ = m.RequireRefresh(ctx, tok)
+			now = checkTime
+			for _, call := range []string{"first", "second"} {
+				c, err := tt.guard.run(ctx, m, tok)
+				if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+					t.Fatalf("%v, %s call: got error %v, want %v (%s)", tt.guard, call, err, tt.wantErr, tt.reason)
+				}
+				if diff := cmp.Diff(tt.want, resultOf(c)); diff != "" {
+					t.Errorf("%v, %s call: got claims %+v, want %+v (-want +got) (%s):\n%s", tt.guard, call, resultOf(c), tt.want, tt.reason, diff)
+				}
 			}
 		})
 	}

@@ -22,9 +22,9 @@ func (m *Manager) RequireRefresh(ctx context.Context, token string) (*Claims, er
 }
 
 // verify applies every rule a token of type want must pass: first what the
-// token proves about itself (parse), then what depends on the configuration,
-// the clock and the caller, and last, being the dearest, the revocation
-// store.
+// token proves about itself (parse, or the cache of what earlier calls
+// proved), then what depends on the configuration, the clock and the
+// caller, and last, being the dearest, the revocation store.
 func (m *Manager) verify(ctx context.Context, tok string, want TokenType) (*Claims, error) {
 	c, err := m.check(tok, want)
 	if err != nil {
@@ -38,7 +38,7 @@ func (m *Manager) verify(ctx context.Context, tok string, want TokenType) (*Clai
 
 // check is verify without the revocation store.
 func (m *Manager) check(tok string, want TokenType) (*Claims, error) {
-	c, err := m.parse(tok)
+	c, err := m.parseCached(tok)
 	if err != nil {
 		return nil, err
 	}

@@ -269,6 +269,7 @@ func (r *remoteKeys) install(_ string, set jwk.Set) (jwk.Set, error) {
 		if err != nil {
 			continue
 		}
+		k.remote = true
 		if _, dup := keys[k.id]; !dup {
 			keys[k.id] = k
 		}
@@ -288,6 +289,11 @@ func (r *remoteKeys) find(kid []byte, now func() time.Time) *key {
 		return nil
 	}
 	return (*r.keys.Load())[string(kid)]
+}
+
+// holds reports whether k is still one of the set's keys.
+func (r *remoteKeys) holds(k *key) bool {
+	return (*r.keys.Load())[k.id] == k
 }
 
 // refetch fetches the set now if the rate limit allows, and reports whether a

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -89,15 +90,22 @@ var unknownKey = answer{
 // TestVerifierRotation has a resource server verify the issuer's tokens
 // through its JWKS over real HTTP while the issuer rotates its key: the new
 // key is picked up with its first token, old tokens keep verifying while the
-// old key is published, and stop once it is withdrawn.
+// old key is published, and stop once it is withdrawn, even when the
+// verifier caches verified tokens.
 func TestVerifierRotation(t *testing.T) {
+	for _, size := range []int{0, 16} {
+		t.Run(fmt.Sprintf("VerifiedCacheSize=%d", size), func(t *testing.T) { testVerifierRotation(t, size) })
+	}
+}
+
+func testVerifierRotation(t *testing.T, cacheSize int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	clk := newFakeClock()
 	oldKey, newKey := webKey(1), webKey(2)
 	before := newWebManager(t, Config{Key: oldKey, Now: clk.Now})
 	iss := newIssuerServer(t, before)
-	rs := resourceServer(t, newWebVerifier(t, ctx, VerifierConfig{JWKSURL: iss.jwksURL(), Config: Config{Now: clk.Now}}))
+	rs := resourceServer(t, newWebVerifier(t, ctx, VerifierConfig{JWKSURL: iss.jwksURL(), Config: Config{Now: clk.Now, VerifiedCacheSize: cacheSize}}))
 	check := func(step, tok string, want answer, wantFetches int32) {
 		t.Helper()
 		got := send(t, rs.Client(), "GET", rs.URL, bearer(tok))

@@ -24,6 +24,7 @@ type key struct {
 	alg    string
 	public any // the public key, or the HMAC secret ([]byte)
 	hmac   bool
+	remote bool // from NewVerifier's JWK Set, which may drop it
 
 	verifier jws.Verifier
 }

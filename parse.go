@@ -1,9 +1,12 @@
 package freshtoken
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -11,7 +14,8 @@ import (
 // This file turns untrusted bytes into a header and claims. It accepts only
 // what freshtoken writes: the JWS compact serialization (RFC 7515 §7.1) with
 // strict base64url, and JSON objects without duplicate or escaped member
-// names, in valid UTF-8. Every loop is bounded by the input, which the guard has capped.
+// names, in valid UTF-8. Every loop is bounded by the input, which the
+// guard has capped.
 
 // maxMembers bounds the number of members in a header or claims object.
 const maxMembers = 64
@@ -24,64 +28,155 @@ func (m *Manager) parse(tok string) (*Claims, error) {
 	if m.flask != nil {
 		return m.parseFlask(tok)
 	}
+	c, _, err := m.parseOwn(tok)
+	return c, err
+}
+
+// parseOwn is parse for freshtoken's own format. It also returns the key
+// that verified the token.
+func (m *Manager) parseOwn(tok string) (*Claims, *key, error) {
 	if len(tok) > m.maxSize {
-		return nil, errorf(ErrMalformed, "token larger than the configured maximum")
+		return nil, nil, errorf(ErrMalformed, "token larger than the configured maximum")
 	}
 	h64, p64, s64, err := splitCompact(tok)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var hbuf [256]byte
-	hdr, err := decodePart(hbuf[:0], h64)
+	typ, k, err := m.header(h64)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	typ, k, err := m.readHeader(hdr)
+	n := len(h64) + 1 + len(p64)
+	bp := getInput(n + strictB64.DecodedLen(len(s64)))
+	defer putInput(bp)
+	input := append((*bp)[:0], tok[:n]...)
+	sig, err := decodePart(input[n:], s64)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var sbuf [512]byte
-	sig, err := decodePart(sbuf[:0], s64)
-	if err != nil {
-		return nil, err
-	}
-	if !k.verify([]byte(tok[:len(h64)+1+len(p64)]), sig) {
-		return nil, errorf(ErrSignature, "signature does not verify")
+	if !k.verify(input[:n:n], sig) {
+		return nil, nil, errorf(ErrSignature, "signature does not verify")
 	}
 	var pbuf [512]byte
 	payload, err := decodePart(pbuf[:0], p64)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c, err := decodeClaims(payload)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if c.Type != typ {
-		return nil, errorf(ErrInvalidClaims, "the type claim disagrees with the header typ")
+		return nil, nil, errorf(ErrInvalidClaims, "the type claim disagrees with the header typ")
 	}
-	return c, nil
+	return c, k, nil
 }
+
+// The verifier is reached through an interface, so the signing input and
+// signature it is given would be moved to the heap on every call; parseOwn
+// borrows them from inputPool instead, and so does sign for the token it
+// hands the signer. Verifiers and signers do not keep their input past
+// their return (jws.Verifier and jws.Signer only read it), and the buffer
+// goes back to the pool only then.
+var inputPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledInput bounds the buffers kept in inputPool, so that one large
+// token (Config.MaxTokenSize may be raised) does not pin its buffer.
+const maxPooledInput = 16 << 10
+
+// getInput returns a pooled buffer with room for size bytes.
+func getInput(size int) *[]byte {
+	bp := inputPool.Get().(*[]byte)
+	if cap(*bp) < size {
+		*bp = make([]byte, 0, max(size, 1024))
+	}
+	return bp
+}
+
+func putInput(bp *[]byte) {
+	if cap(*bp) <= maxPooledInput {
+		inputPool.Put(bp)
+	}
+}
+
+// header returns the token type and key an encoded JOSE header names.
+func (m *Manager) header(h64 string) (TokenType, *key, error) {
+	for _, h := range m.knownHeaders {
+		if h.encoded == h64 {
+			return h.typ, h.key, nil
+		}
+	}
+	var hbuf [256]byte
+	hdr, err := decodePart(hbuf[:0], h64)
+	if err != nil {
+		return 0, nil, err
+	}
+	return m.readHeader(hdr)
+}
+
+// knownHeader is an encoded header exactly as this Manager writes it. Such
+// a header needs no decoding: learnHeaders ran it through readHeader, which
+// gives the same answer for the same bytes.
+type knownHeader struct {
+	encoded string
+	typ     TokenType
+	key     *key
+}
+
+// learnHeaders records the headers of the tokens the Manager signs.
+func (m *Manager) learnHeaders() {
+	for _, h := range []knownHeader{
+		{m.accessHeader, AccessToken, &m.signing.key},
+		{m.refreshHeader, RefreshToken, &m.signing.key},
+	} {
+		hdr, err := decodePart(nil, h.encoded)
+		if err != nil {
+			continue
+		}
+		// Only a header readHeader accepts becomes a shortcut, so the
+		// shortcut never changes an answer.
+		if typ, k, err := m.readHeader(hdr); err == nil && typ == h.typ && k == h.key {
+			m.knownHeaders = append(m.knownHeaders, h)
+		}
+	}
+}
+
+// base64url is 1 for the bytes of the base64url alphabet (RFC 4648 §5). The
+// check matters beyond the error message: the decoder skips CR and LF, which
+// would give one token many spellings.
+var base64url = func() (t [256]byte) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+		t[c] = 1
+	}
+	return t
+}()
 
 // splitCompact checks the shape of a compact token and returns its three
 // parts. It runs before anything is decoded.
 func splitCompact(tok string) (header, payload, sig string, err error) {
 	dot1, dot2 := -1, -1
-	for i := 0; i < len(tok); i++ {
-		c := tok[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
-		case c == '.':
-			switch {
-			case dot1 < 0:
-				dot1 = i
-			case dot2 < 0:
-				dot2 = i
-			default:
-				return "", "", "", errorf(ErrMalformed, "more than three parts")
-			}
-		default:
+	for i := 0; ; i++ {
+		// Skip to the next byte outside the alphabet, eight at a time.
+		for i+8 <= len(tok) && base64url[tok[i]]&base64url[tok[i+1]]&base64url[tok[i+2]]&base64url[tok[i+3]]&
+			base64url[tok[i+4]]&base64url[tok[i+5]]&base64url[tok[i+6]]&base64url[tok[i+7]] == 1 {
+			i += 8
+		}
+		for i < len(tok) && base64url[tok[i]] == 1 {
+			i++
+		}
+		if i == len(tok) {
+			break
+		}
+		if tok[i] != '.' {
 			return "", "", "", errorf(ErrMalformed, "character outside the base64url alphabet")
+		}
+		switch {
+		case dot1 < 0:
+			dot1 = i
+		case dot2 < 0:
+			dot2 = i
+		default:
+			return "", "", "", errorf(ErrMalformed, "more than three parts")
 		}
 	}
 	if dot2 < 0 {
@@ -115,127 +210,65 @@ func decodePart(dst []byte, part string) ([]byte, error) {
 // object walks the members of a JSON object. It rejects anything that is not
 // a single valid object, a member name written with escapes (which could hide
 // "type" as "\u0074ype" from a check on raw bytes), and a repeated name
-// (which parsers disagree on). Names and values are raw bytes of the input;
-// values are undecoded JSON.
-type object struct {
-	b    []byte
-	i    int
-	n    int
-	seen [maxMembers][]byte
+// (which parsers disagree on). Names and values are slices of the input, so
+// walking a string hands out strings that share its memory; values are
+// undecoded JSON.
+type object[T text] struct {
+	b       T
+	members [maxMembers + 1]member // as found by open, one past the limit
+	count   int                    // members in b, which may be more than recorded
+	n       int                    // members handed out by next
 }
 
-// open checks that b is one valid JSON object and positions o before its first member.
-func (o *object) open(b []byte) error {
-	if !json.Valid(b) {
-		return errorf(ErrMalformed, "invalid JSON")
+// open checks that b is one valid JSON object and finds its members.
+func (o *object[T]) open(b T) error {
+	count, ok := scanObject(b, o.members[:])
+	if !ok {
+		return errorf(ErrMalformed, "not a valid JSON object")
 	}
-	if !utf8.Valid(b) {
-		// json.Valid lets invalid UTF-8 through inside strings; decoders
-		// then disagree (encoding/json turns each bad byte into U+FFFD),
-		// so two different subjects could read as one.
-		return errorf(ErrMalformed, "invalid UTF-8")
-	}
-	i := skipSpace(b, 0)
-	if b[i] != '{' {
-		return errorf(ErrMalformed, "not a JSON object")
-	}
-	o.b, o.i, o.n = b, skipSpace(b, i+1), 0
+	o.b, o.count, o.n = b, count, 0
 	return nil
 }
 
 // next returns the next member; ok is false after the last one.
-func (o *object) next() (name, value []byte, ok bool, err error) {
-	b, i := o.b, o.i
-	if b[i] == '}' {
-		return nil, nil, false, nil
+func (o *object[T]) next() (name, value T, ok bool, err error) {
+	var zero T
+	if o.n == o.count {
+		return zero, zero, false, nil
 	}
-	if b[i] == ',' {
-		i = skipSpace(b, i+1)
+	m := o.members[o.n]
+	name = o.b[m.name0:m.name1]
+	if strings.IndexByte(string(name), '\\') >= 0 {
+		return zero, zero, false, errorf(ErrMalformed, "escaped member name")
 	}
-	// json.Valid has accepted b, so a name string starts at i.
-	end := stringEnd(b, i)
-	name = b[i+1 : end-1]
-	if bytes.IndexByte(name, '\\') >= 0 {
-		return nil, nil, false, errorf(ErrMalformed, "escaped member name")
-	}
-	for _, s := range o.seen[:o.n] {
-		if bytes.Equal(s, name) {
-			return nil, nil, false, errorf(ErrMalformed, "duplicate member "+string(name))
+	for _, p := range o.members[:o.n] {
+		if string(o.b[p.name0:p.name1]) == string(name) {
+			return zero, zero, false, errorf(ErrMalformed, "duplicate member "+string(name))
 		}
 	}
 	if o.n == maxMembers {
-		return nil, nil, false, errorf(ErrMalformed, "too many members")
+		return zero, zero, false, errorf(ErrMalformed, "too many members")
 	}
-	o.seen[o.n] = name
 	o.n++
-	i = skipSpace(b, end)
-	i = skipSpace(b, i+1) // past the colon
-	vend := valueEnd(b, i)
-	o.i = skipSpace(b, vend)
-	return name, b[i:vend], true, nil
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// stringEnd returns the index just past the string that starts at b[i].
-func stringEnd(b []byte, i int) int {
-	for i++; ; i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-}
-
-// valueEnd returns the index just past the JSON value that starts at b[i].
-func valueEnd(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return stringEnd(b, i)
-	case '{', '[':
-		depth := 0
-		for ; ; i++ {
-			switch b[i] {
-			case '"':
-				i = stringEnd(b, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-		}
-	default: // number, true, false, null
-		for i < len(b) {
-			switch b[i] {
-			case ',', '}', ']', ' ', '\t', '\n', '\r':
-				return i
-			}
-			i++
-		}
-		return i
-	}
+	return name, o.b[m.value0:m.value1], true, nil
 }
 
 // jsonString decodes a JSON string value; ok is false for any other kind of value.
-func jsonString(v []byte) (s string, ok bool) {
+func jsonString(v string) (string, bool) {
 	if len(v) < 2 || v[0] != '"' {
 		return "", false
 	}
 	inner := v[1 : len(v)-1]
-	if bytes.IndexByte(inner, '\\') < 0 {
-		return string(inner), true
+	if strings.IndexByte(inner, '\\') < 0 {
+		return inner, true
 	}
-	if err := json.Unmarshal(v, &s); err != nil {
+	return unescapeString(v)
+}
+
+// unescapeString is jsonString's slow path, kept apart so that the common
+// case does not put a string on the heap for json.Unmarshal to fill.
+func unescapeString(v string) (s string, ok bool) {
+	if err := json.Unmarshal([]byte(v), &s); err != nil {
 		return "", false
 	}
 	return s, true
@@ -243,7 +276,7 @@ func jsonString(v []byte) (s string, ok bool) {
 
 // jsonInt decodes a JSON integer written without fraction or exponent, within
 // ±10^15 (far beyond any time a token can carry).
-func jsonInt(v []byte) (n int64, ok bool) {
+func jsonInt(v string) (n int64, ok bool) {
 	neg := len(v) > 0 && v[0] == '-'
 	if neg {
 		v = v[1:]
@@ -251,7 +284,8 @@ func jsonInt(v []byte) (n int64, ok bool) {
 	if len(v) == 0 || len(v) > 15 {
 		return 0, false
 	}
-	for _, c := range v {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
 		if c < '0' || c > '9' {
 			return 0, false
 		}
@@ -264,8 +298,8 @@ func jsonInt(v []byte) (n int64, ok bool) {
 }
 
 // jsonBool decodes a JSON boolean.
-func jsonBool(v []byte) (b, ok bool) {
-	switch string(v) {
+func jsonBool(v string) (b, ok bool) {
+	switch v {
 	case "true":
 		return true, true
 	case "false":
@@ -277,7 +311,7 @@ func jsonBool(v []byte) (b, ok bool) {
 // readHeader checks the JOSE header: only "alg", "typ" and "kid", all
 // strings, naming a known key and exactly the algorithm configured for it.
 func (m *Manager) readHeader(hdr []byte) (TokenType, *key, error) {
-	var o object
+	var o object[[]byte]
 	if err := o.open(hdr); err != nil {
 		return 0, nil, err
 	}
@@ -378,11 +412,17 @@ const (
 // decodeClaims reads the payload into Claims, checking each claim's JSON
 // type. The rules that depend on configuration or time are in validate.
 func decodeClaims(payload []byte) (*Claims, error) {
-	var o object
-	if err := o.open(payload); err != nil {
+	var o object[string]
+	if err := o.open(string(payload)); err != nil {
 		return nil, err
 	}
-	c := &Claims{}
+	// One allocation holds the claims and room for the usual single audience.
+	cb := new(struct {
+		Claims
+		aud [1]string
+	})
+	c := &cb.Claims
+	c.Audience = cb.aud[:0]
 	var seen int
 	for {
 		name, value, ok, err := o.next()
@@ -457,20 +497,27 @@ func decodeClaims(payload []byte) (*Claims, error) {
 	if c.Type == AccessToken && seen&hasFresh == 0 {
 		return nil, errorf(ErrInvalidClaims, "an access token must say whether it is fresh")
 	}
+	if len(c.Audience) == 0 {
+		c.Audience = nil // no "aud" claim
+	}
 	return c, nil
 }
 
 // addExtra decodes one application claim into c.Extra and keeps its bytes
 // in c.rawExtra, for Refresh to copy.
-func addExtra(c *Claims, name, value []byte) error {
-	var v any
-	if err := json.Unmarshal(value, &v); err != nil {
-		return errorf(ErrMalformed, "claim "+string(name)+" does not decode")
+func addExtra(c *Claims, name, value string) error {
+	v, ok := jsonScalar(value)
+	if !ok {
+		var err error
+		if v, err = unmarshalAny(value); err != nil {
+			return errorf(ErrMalformed, "claim "+string(name)+" does not decode")
+		}
 	}
 	if c.Extra == nil {
 		c.Extra = make(map[string]any)
 	}
-	c.Extra[string(name)] = v
+	c.Extra[name] = v
+	c.rawExtra = slices.Grow(c.rawExtra, len(name)+len(value)+4)
 	c.rawExtra = append(c.rawExtra, '"')
 	c.rawExtra = append(c.rawExtra, name...)
 	c.rawExtra = append(c.rawExtra, '"', ':')
@@ -479,7 +526,43 @@ func addExtra(c *Claims, name, value []byte) error {
 	return nil
 }
 
-func unixClaim(v []byte) (time.Time, bool) {
+// unmarshalAny is json.Unmarshal into an interface, apart from addExtra so
+// that the common path does not move addExtra's value to the heap.
+func unmarshalAny(v string) (x any, err error) {
+	err = json.Unmarshal([]byte(v), &x)
+	return x, err
+}
+
+// jsonScalar decodes a string, number, boolean or null to the value
+// json.Unmarshal would store in an interface, without its reflection. It
+// leaves objects, arrays, escaped strings, strings that are not valid UTF-8
+// (json.Unmarshal replaces their bytes) and numbers out of float64's range
+// (an error for json.Unmarshal) to json.Unmarshal: ok is false.
+func jsonScalar(v string) (any, bool) {
+	switch v[0] {
+	case '"':
+		s := v[1 : len(v)-1]
+		if strings.IndexByte(s, '\\') >= 0 || !utf8.ValidString(s) {
+			return nil, false
+		}
+		return s, true
+	case 't':
+		return true, true
+	case 'f':
+		return false, true
+	case 'n':
+		return nil, true
+	case '{', '[':
+		return nil, false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return nil, false
+	}
+	return f, true
+}
+
+func unixClaim(v string) (time.Time, bool) {
 	n, ok := jsonInt(v)
 	if !ok || n < 0 {
 		return time.Time{}, true
@@ -487,17 +570,17 @@ func unixClaim(v []byte) (time.Time, bool) {
 	return time.Unix(n, 0).UTC(), false
 }
 
-func nonEmptyString(v []byte) (string, bool) {
+func nonEmptyString(v string) (string, bool) {
 	s, ok := jsonString(v)
 	return s, !ok || s == ""
 }
 
-func decodeAudience(c *Claims, v []byte) (bad bool) {
+func decodeAudience(c *Claims, v string) (bad bool) {
 	if s, ok := jsonString(v); ok {
-		c.Audience = []string{s}
+		c.Audience = append(c.Audience[:0], s)
 		return false
 	}
-	if err := json.Unmarshal(v, &c.Audience); err != nil || len(c.Audience) == 0 {
+	if err := json.Unmarshal([]byte(v), &c.Audience); err != nil || len(c.Audience) == 0 {
 		return true
 	}
 	return false

@@ -87,6 +87,19 @@ type Config struct {
 	// Zero: 8 KiB.
 	MaxTokenSize int
 
+	// VerifiedCacheSize is how many verified tokens the Manager remembers,
+	// so that a token presented again (an access token is, on every request
+	// of its life) skips the signature check and the decoding. The cache
+	// only ever answers for the exact same token string; expiry, freshness,
+	// issuer, audience, the token type, the revocation store and every other
+	// rule that depends on the clock, the configuration or the store still
+	// run on every call (under Flask, the "fresh" time too). A token
+	// verified by a key of NewVerifier's JWK Set is verified again once
+	// that key has left the set. Each entry costs about the token's length
+	// plus a few hundred bytes; when the cache is full the oldest entries
+	// make room first. Zero: no cache.
+	VerifiedCacheSize int
+
 	// Now is the clock. Zero: time.Now. Tests inject a fake one.
 	Now func() time.Time
 
@@ -142,6 +155,7 @@ type Manager struct {
 	leeway     time.Duration
 	maxSize    int
 	now        func() time.Time
+	cache      *verifiedCache // nil unless Config.VerifiedCacheSize > 0
 
 	store         Store
 	rotate        bool
@@ -150,6 +164,7 @@ type Manager struct {
 
 	// The encoded headers never change, so they are built once.
 	accessHeader, refreshHeader string
+	knownHeaders                []knownHeader // see header
 
 	flask *flaskProfile // nil: freshtoken's own token format
 }
@@ -201,7 +216,7 @@ func newManager(cfg Config, sk *signingKey) (*Manager, error) {
 		m.keys = append(m.keys, k)
 	}
 	switch {
-	case cfg.AccessTTL < 0, cfg.RefreshTTL < 0, cfg.FreshFor < 0, cfg.MaxTokenSize < 0:
+	case cfg.AccessTTL < 0, cfg.RefreshTTL < 0, cfg.FreshFor < 0, cfg.MaxTokenSize < 0, cfg.VerifiedCacheSize < 0:
 		return nil, errorf(ErrInvalidConfig, "durations and sizes must not be negative (except Leeway)")
 	case m.accessTTL < time.Second || m.refreshTTL < time.Second:
 		return nil, errorf(ErrInvalidConfig, "AccessTTL and RefreshTTL must be at least one second")
@@ -225,9 +240,13 @@ func newManager(cfg Config, sk *signingKey) (*Manager, error) {
 	if m.now == nil {
 		m.now = time.Now
 	}
+	if cfg.VerifiedCacheSize > 0 {
+		m.cache = newVerifiedCache(cfg.VerifiedCacheSize)
+	}
 	if sk != nil {
 		m.accessHeader = encodeHeader(sk, AccessToken)
 		m.refreshHeader = encodeHeader(sk, RefreshToken)
+		m.learnHeaders()
 	}
 	if cfg.Flask != nil { // NewVerifier refuses it: it needs the signing key
 		if err := m.setupFlask(cfg); err != nil {
@@ -318,6 +337,11 @@ type Claims struct {
 	// rawExtra is Extra as written in the token (`"k":v,...`), so that
 	// Refresh copies the claims byte for byte.
 	rawExtra []byte
+
+	// Under Flask, an access token's "fresh" claim that is a time, in Unix
+	// seconds as written: the guards judge it against the clock on every call.
+	freshTime  bool
+	freshUntil float64
 }
 
 // IssueOption customizes Issue.
@@ -474,7 +498,8 @@ func (m *Manager) sign(f *tokenFields) (string, error) {
 	if f.typ == RefreshToken {
 		header = m.refreshHeader
 	}
-	payload := make([]byte, 0, 256+len(f.extra))
+	var pbuf [512]byte // the usual payload fits: no allocation
+	payload := pbuf[:0]
 	payload = append(payload, '{')
 	if m.issuer != "" {
 		payload = append(payload, `"iss":`...)
@@ -516,8 +541,11 @@ func (m *Manager) sign(f *tokenFields) (string, error) {
 	payload = append(payload, '}')
 
 	enc := base64.RawURLEncoding
-	buf := make([]byte, 0, len(header)+1+enc.EncodedLen(len(payload))+1+enc.EncodedLen(512))
-	buf = append(buf, header...)
+	// The signer is reached through an interface, as the verifier is: the
+	// token is built in a pooled buffer (see inputPool) and copied out once.
+	bp := getInput(len(header) + 1 + enc.EncodedLen(len(payload)) + 1 + enc.EncodedLen(512))
+	defer putInput(bp)
+	buf := append((*bp)[:0], header...)
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, payload)
 	sig, err := m.signing.sign(buf)
@@ -550,10 +578,19 @@ func encodeHeader(k *signingKey, t TokenType) string {
 	return base64.RawURLEncoding.EncodeToString(h)
 }
 
-// appendString appends s as a JSON string.
+// appendString appends s as a JSON string, exactly as json.Marshal writes it.
 func appendString(b []byte, s string) []byte {
-	v, _ := json.Marshal(s) // a string always marshals
-	return append(b, v...)
+	for i := 0; i < len(s); i++ {
+		// json.Marshal escapes these (and rewrites non-ASCII when it is not
+		// valid UTF-8 or is U+2028 or U+2029): leave them to it.
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			v, _ := json.Marshal(s) // a string always marshals
+			return append(b, v...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // newIDs fills ids with random 128-bit identifiers, base64url encoded.
