@@ -51,7 +51,7 @@ func TestRedisKilledDuringLoad(t *testing.T) {
 	rs := startRedis(t, "--appendonly", "yes", "--appendfsync", "always")
 	// Short timeouts and one retry, so a dead Redis is reported at once and
 	// a request does not wait for go-redis's default dial retries.
-	rdb := rs.client(redis.Options{
+	rdb := redisClient(t, rs, redis.Options{
 		PoolSize:    clients,
 		MaxRetries:  1,
 		DialTimeout: 500 * time.Millisecond, DialerRetries: 1,
@@ -160,7 +160,7 @@ func TestRedisKilledDuringLoad(t *testing.T) {
 
 	d.phase.Store(redisKilling)
 	killed := time.Now()
-	if err := rs.crash(); err != nil {
+	if err := rs.Crash(); err != nil {
 		t.Fatal(err)
 	}
 	d.phase.Store(redisDown)
@@ -176,7 +176,7 @@ func TestRedisKilledDuringLoad(t *testing.T) {
 
 	d.phase.Store(redisRestarting)
 	restarted := time.Now()
-	if err := rs.restart(); err != nil {
+	if err := rs.Restart(); err != nil {
 		t.Fatal(err)
 	}
 	answering := time.Now()

@@ -55,7 +55,7 @@ func TestLoad(t *testing.T) {
 			srv := startRedis(t)
 			// A pool smaller than the clients is full after the first
 			// wave on any machine, so it adds nothing to the second.
-			return newRedisStore(t, srv.client(redis.Options{PoolSize: 16}))
+			return newRedisStore(t, redisClient(t, srv, redis.Options{PoolSize: 16}))
 		}},
 	}
 	for _, tc := range cases {

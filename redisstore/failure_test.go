@@ -70,7 +70,7 @@ func TestRestartKeepsRevocations(t *testing.T) {
 			expect(t, "a session from before LogoutEverywhere", requireAccess(m, before.Access), freshtoken.ErrRevoked)
 
 			pc.down(srv)
-			if len(srv.aofFiles()) == 0 {
+			if len(srv.AOFFiles()) == 0 {
 				t.Fatal("no append-only files were written")
 			}
 			srv.start()

@@ -54,7 +54,7 @@ func TestConformanceCluster(t *testing.T) {
 		}
 		return nil
 	})
-	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{srv.addr}})
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{srv.Addr()}})
 	t.Cleanup(func() { _ = c.Close() })
 
 	// Keys in different slots are refused, so the check below means something.
