@@ -13,27 +13,9 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-// testClock is a clock the tests move by hand.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newCachedManager(t *testing.T, size int, cfg Config) (*Manager, *testClock) {
+func newCachedManager(t *testing.T, size int, cfg Config) (*Manager, *fakeClock) {
 	t.Helper()
-	clk := &testClock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clk := newFakeClock()
 	cfg.Key = []byte("0123456789abcdef0123456789abcdef")
 	cfg.Now = clk.Now
 	cfg.VerifiedCacheSize = size
