@@ -10,9 +10,10 @@
 // endpoints check it with [Manager.RequireAccess].
 //
 // When the access token expires, the client calls the refresh endpoint,
-// which calls [Manager.Refresh]: a new access token, not fresh, and the same
-// refresh token as before. Only a login makes a refresh token, so a session
-// ends at the latest when its refresh token does.
+// which calls [Manager.Refresh]: a new access token, not fresh, and (unless
+// Config.RotateRefresh is set) the same refresh token as before. Only a login
+// starts a session, so a session ends at the latest when its login's refresh
+// token expires.
 //
 // Some actions are too sensitive for a token that a stolen refresh token
 // could have produced: changing a password or an email address, paying,
@@ -41,7 +42,8 @@
 // Guards return nil claims and an error on failure. Match errors with
 // [errors.Is] against the sentinels ([ErrMalformed], [ErrSignature],
 // [ErrUnknownKey], [ErrInvalidClaims], [ErrExpired], [ErrNotYetValid],
-// [ErrWrongType], [ErrNotFresh], [ErrRevoked], [ErrStoreUnavailable]); reach
+// [ErrWrongType], [ErrNotFresh], [ErrRevoked], [ErrStoreUnavailable], and
+// [ErrInvalidConfig] for a bad argument such as a zero maximum age); reach
 // the details of a freshness failure with [errors.As] and a *FreshnessError.
 // Error text is for people and logs and may change; the sentinels and types
 // will not.
@@ -92,7 +94,10 @@
 //
 // # Key rotation
 //
-// Every token names its key with "kid". To rotate, make the new key
-// Config.Key and move the old one to Config.VerifyKeys: tokens it signed keep
-// working until it is removed, after which they fail with ErrUnknownKey.
+// Every token in freshtoken's own format names its key with "kid". To
+// rotate, make the new key Config.Key and move the old one to
+// Config.VerifyKeys: tokens it signed keep working until it is removed,
+// after which they fail with ErrUnknownKey. Flask-format tokens carry a
+// "kid" only when Config.KeyID is set; without one every key configured for
+// the token's algorithm is tried, and a removed key gives ErrSignature.
 package freshtoken
