@@ -136,21 +136,57 @@ func scanString[T text](b T, i int) (int, bool) {
 			switch b[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			case 'u':
-				if len(b)-i <= 4 {
+				r, ok := hex4(b, i+1)
+				if !ok {
 					return 0, false
 				}
-				for j := i + 1; j <= i+4; j++ {
-					if !isHex(b[j]) {
+				i += 4
+				// A lone surrogate decodes to U+FFFD, like invalid UTF-8,
+				// so "\ud800" and "\udfff" would read as one subject:
+				// a high surrogate must be followed by an escaped low one.
+				switch {
+				case 0xDC00 <= r && r <= 0xDFFF:
+					return 0, false
+				case 0xD800 <= r && r <= 0xDBFF:
+					if len(b)-i <= 2 || b[i+1] != '\\' || b[i+2] != 'u' {
 						return 0, false
 					}
+					lo, ok := hex4(b, i+3)
+					if !ok || lo < 0xDC00 || lo > 0xDFFF {
+						return 0, false
+					}
+					i += 6
 				}
-				i += 4
 			default:
 				return 0, false
 			}
 		}
 	}
 	return 0, false
+}
+
+// hex4 reads the four hex digits at b[i:i+4].
+func hex4[T text](b T, i int) (rune, bool) {
+	if len(b)-i < 4 {
+		return 0, false
+	}
+	var r rune
+	for j := i; j < i+4; j++ {
+		c := b[j]
+		if !isHex(c) {
+			return 0, false
+		}
+		r <<= 4
+		switch {
+		case c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a':
+			r |= rune(c-'a') + 10
+		default:
+			r |= rune(c-'A') + 10
+		}
+	}
+	return r, true
 }
 
 // runeAt returns the length of the valid UTF-8 sequence at b[i].

@@ -4,18 +4,58 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
 
 // validObject must accept exactly the JSON objects json.Valid accepts that
-// are also valid UTF-8.
+// are also valid UTF-8 and escape no lone surrogate.
 func jsonValidObject(b []byte) bool {
 	t := bytes.TrimLeft(b, " \t\r\n")
-	return json.Valid(b) && utf8.Valid(b) && len(t) > 0 && t[0] == '{'
+	return json.Valid(b) && utf8.Valid(b) && len(t) > 0 && t[0] == '{' && !loneSurrogate(b)
+}
+
+// loneSurrogate reports whether valid JSON b escapes a UTF-16 surrogate
+// that is not part of a high-low pair, which decoders turn into U+FFFD.
+func loneSurrogate(b []byte) bool {
+	var units []rune // the \u escapes in a row, in the current run
+	lone := func() bool {
+		for i := 0; i < len(units); i++ {
+			switch r := units[i]; {
+			case 0xD800 <= r && r <= 0xDBFF && i+1 < len(units) && 0xDC00 <= units[i+1] && units[i+1] <= 0xDFFF:
+				i++
+			case utf16.IsSurrogate(r):
+				return true
+			}
+		}
+		units = units[:0]
+		return false
+	}
+	inString := false
+	for i := 0; i < len(b); i++ {
+		switch {
+		case !inString:
+			inString = b[i] == '"'
+		case b[i] == '\\' && b[i+1] == 'u':
+			r, _ := strconv.ParseUint(string(b[i+2:i+6]), 16, 16)
+			units = append(units, rune(r))
+			i += 5
+			continue
+		case b[i] == '\\':
+			i++
+		case b[i] == '"':
+			inString = false
+		}
+		if lone() {
+			return true
+		}
+	}
+	return lone()
 }
 
 var jsonSeeds = []string{
@@ -32,6 +72,8 @@ var jsonSeeds = []string{
 	`{"a":{]}`, `{"a":"}`, `{"a`, `{`, ``, ` `, `[]`, `"x"`, `1`, `null`, `{"a":1`, `{"a":"x\`,
 	`{"a":"x\"}`, `{"a":[{"b":"]"}]}`, `{"a":"[{"}`, `{"a":"\`, `{"a":"\u`, `{"a":"\u12`, `{"a":"\u123`,
 	`{"a":"\u1234`, `{"a":"\u1234"`, `{"a":1e+`, `{"a":-0.`, `{"a":t`, `{"a":[`, `{"a":{`,
+	`{"a":"\ud800"}`, `{"a":"\udfff"}`, `{"a":"\uDBFF\uDFFF"}`, `{"a":"\ud800\u0041"}`, `{"a":"\ud800\ud800\udc00"}`,
+	`{"a":"\udc00\ud800"}`, `{"a":"x\ud83d"}`, `{"\ud800":1}`, `{"a":"\\ud800"}`, `{"a":"\ud83d\\ude00"}`,
 }
 
 func checkAgainstJSONValid(t *testing.T, in []byte) {
