@@ -461,6 +461,9 @@ func (m *Manager) signFlask(f *tokenFields) (string, error) {
 	}
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, sig)
+	if err := m.fits(len(buf), f.fresh && p.freshFor == 0); err != nil {
+		return "", err
+	}
 	return string(buf), nil
 }
 

@@ -554,17 +554,23 @@ func (m *Manager) sign(f *tokenFields) (string, error) {
 	}
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, sig)
-	// The guards would refuse a larger token: better none than a dead one.
-	// A fresh token leaves room for its refreshed twin, whose "false" is one
-	// byte longer (two base64url characters at most).
-	size := len(buf)
-	if f.fresh {
+	if err := m.fits(len(buf), f.fresh); err != nil {
+		return "", err
+	}
+	return string(buf), nil
+}
+
+// fits refuses a token of size bytes that the guards would refuse: better
+// none than a dead one. A fresh token leaves room for its refreshed twin,
+// whose "false" is one byte longer (two base64url characters at most).
+func (m *Manager) fits(size int, fresh bool) error {
+	if fresh {
 		size += 2
 	}
 	if size > m.maxSize {
-		return "", errorf(ErrInvalidConfig, fmt.Sprintf("the token would be %d bytes, more than MaxTokenSize (%d); carry fewer or smaller claims", size, m.maxSize))
+		return errorf(ErrInvalidConfig, fmt.Sprintf("the token would be %d bytes, more than MaxTokenSize (%d); carry fewer or smaller claims", size, m.maxSize))
 	}
-	return string(buf), nil
+	return nil
 }
 
 func encodeHeader(k *signingKey, t TokenType) string {

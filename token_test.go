@@ -672,24 +672,43 @@ func TestIssueLimitsMatchTheGuards(t *testing.T) {
 	})
 	t.Run("size", func(t *testing.T) {
 		blob := WithClaims(map[string]any{"blob": strings.Repeat("x", 3000)})
-		big, _ := newTestManager(t, Config{MaxTokenSize: 1 << 20})
-		pair := mustIssue(t, big, "user-42", blob)
-		largest := max(len(pair.Access), len(pair.Refresh))
-		// Find the smallest MaxTokenSize Issue accepts; it is at least the
-		// largest token and must leave every later step working.
-		for limit := largest; limit < largest+8; limit++ {
-			m, _ := newTestManager(t, Config{MaxTokenSize: limit})
-			pair, err := m.Issue(ctx, "user-42", blob)
-			if errors.Is(err, ErrInvalidConfig) {
-				continue
+		secret := []byte(strings.Repeat("s", 32))
+		for _, p := range []struct {
+			name string
+			cfg  Config
+		}{
+			{"native", Config{}},
+			{"flask", Config{Key: secret, Flask: &FlaskOptions{}}},
+			{"flask with FreshFor", Config{Key: secret, Flask: &FlaskOptions{}, FreshFor: 5 * time.Minute}},
+		} {
+			with := func(limit int) Config { c := p.cfg; c.MaxTokenSize = limit; return c }
+			big, _ := newTestManager(t, with(1<<20))
+			pair := mustIssue(t, big, "user-42", blob)
+			largest := max(len(pair.Access), len(pair.Refresh))
+			if m, _ := newTestManager(t, with(largest-1)); true {
+				if _, err := m.Issue(ctx, "user-42", blob); !errors.Is(err, ErrInvalidConfig) {
+					t.Errorf("%s: Issue of a %d-byte token with MaxTokenSize %d = %v, want ErrInvalidConfig", p.name, largest, largest-1, err)
+				}
 			}
-			if err != nil {
-				t.Fatalf("Issue with MaxTokenSize %d: %v", limit, err)
+			// Find the smallest MaxTokenSize Issue accepts; it is at least the
+			// largest token and must leave every later step working.
+			found := false
+			for limit := largest; limit < largest+8 && !found; limit++ {
+				m, _ := newTestManager(t, with(limit))
+				pair, err := m.Issue(ctx, "user-42", blob)
+				if errors.Is(err, ErrInvalidConfig) {
+					continue
+				}
+				if err != nil {
+					t.Fatalf("%s: Issue with MaxTokenSize %d: %v", p.name, limit, err)
+				}
+				check(t, m, pair)
+				found = true
 			}
-			check(t, m, pair)
-			return
+			if !found {
+				t.Errorf("%s: Issue refused a %d-byte token up to MaxTokenSize %d", p.name, largest, largest+8)
+			}
 		}
-		t.Fatalf("Issue refused a %d-byte token up to MaxTokenSize %d", largest, largest+8)
 	})
 }
 
