@@ -61,24 +61,26 @@ type verifiedCache struct {
 }
 
 type cacheShard struct {
-	mu   sync.Mutex
-	ring []string // the shard's tokens in insertion order, from next once full
-	next int
+	mu    sync.Mutex
+	ring  []string // the shard's tokens in insertion order, from next once full
+	next  int
+	limit int // how many tokens the ring may hold
 }
 
 // maxShards bounds the insertion locks; a few per core is plenty.
 const maxShards = 32
 
 func newVerifiedCache(size int) *verifiedCache {
-	// Power-of-two shards of at least 8 entries each, whose capacities add
-	// up to at most size.
+	// Power-of-two shards of at least 8 entries each, whose limits add up
+	// to at most size. The rings grow as tokens arrive, so a generous size
+	// costs nothing until it is used.
 	n := 1
 	for n*2 <= maxShards && n*2*8 <= size {
 		n *= 2
 	}
 	c := &verifiedCache{seed: maphash.MakeSeed(), shards: make([]cacheShard, n)}
 	for i := range c.shards {
-		c.shards[i].ring = make([]string, 0, size/n)
+		c.shards[i].limit = size / n
 	}
 	return c
 }
@@ -119,7 +121,7 @@ func (c *verifiedCache) add(tok string, claims *Claims, k *key) {
 	}
 	// The token is often a slice of a larger request header; keep only its bytes.
 	tok = strings.Clone(tok)
-	if len(sh.ring) < cap(sh.ring) {
+	if len(sh.ring) < sh.limit {
 		sh.ring = append(sh.ring, tok)
 	} else {
 		c.entries.Delete(sh.ring[sh.next])

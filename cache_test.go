@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -299,6 +301,32 @@ func TestCacheSizeMustNotBeNegative(t *testing.T) {
 	_, err := New(Config{Key: []byte("0123456789abcdef0123456789abcdef"), VerifiedCacheSize: -1})
 	if !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("got %v, want ErrInvalidConfig", err)
+	}
+}
+
+// The size is an upper bound, not an allocation: a Manager with room for
+// any number of tokens costs only what it holds.
+func TestCacheSizeCostsNothingUpFront(t *testing.T) {
+	for _, size := range []int{1, 7, 1 << 24, math.MaxInt} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		m, err := New(Config{Key: []byte("0123456789abcdef0123456789abcdef"), VerifiedCacheSize: size})
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatalf("VerifiedCacheSize %d: %v", size, err)
+		}
+		if grown := after.TotalAlloc - before.TotalAlloc; grown > 64<<10 {
+			t.Errorf("VerifiedCacheSize %d: New allocated %d bytes, want a few KiB", size, grown)
+		}
+		pair, err := m.Issue(context.Background(), "user-42")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if _, err := m.RequireFresh(context.Background(), pair.Access); err != nil {
+				t.Fatalf("VerifiedCacheSize %d: %v", size, err)
+			}
+		}
 	}
 }
 
