@@ -2,6 +2,7 @@ package freshtoken
 
 import (
 	"context"
+	"crypto"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -274,8 +275,23 @@ func (r *remoteKeys) install(_ string, set jwk.Set) (jwk.Set, error) {
 			keys[k.id] = k
 		}
 	}
+	// A key the set still holds, unchanged, stays the same *key, so the
+	// tokens it verified stay cached (see holds) across refetches.
+	if old := r.keys.Load(); old != nil {
+		for id, k := range keys {
+			if prev := (*old)[id]; prev != nil && sameKey(prev, k) {
+				keys[id] = prev
+			}
+		}
+	}
 	r.keys.Store(&keys)
 	return set, nil
+}
+
+// sameKey reports whether a and b verify exactly the same tokens.
+func sameKey(a, b *key) bool {
+	pub, ok := a.public.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && a.id == b.id && a.alg == b.alg && a.hmac == b.hmac && pub.Equal(b.public)
 }
 
 // find returns the key with the given ID. When there is none it fetches the

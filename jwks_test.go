@@ -555,3 +555,49 @@ func TestVerifierSharedStore(t *testing.T) {
 		t.Errorf("after logout at the issuer: got %+v, want %+v", got, want)
 	}
 }
+
+// A refetch of an unchanged JWK Set keeps verified tokens cached, however
+// often a stranger's kid sets one off; a key replaced under the same kid
+// ends its tokens' cache entries, so they are verified again and refused.
+func TestVerifierCacheSurvivesRefetch(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	clk := newFakeClock()
+	issuer := newWebManager(t, Config{Key: webKey(1), KeyID: "k1", Now: clk.Now})
+	iss := newIssuerServer(t, issuer)
+	v := newWebVerifier(t, ctx, VerifierConfig{JWKSURL: iss.jwksURL(), Config: Config{Now: clk.Now, VerifiedCacheSize: 16}})
+	stranger := issue(t, newWebManager(t, Config{Key: webKey(3), Now: clk.Now}), "user-1").Access
+	refetch := func(want int32) {
+		t.Helper()
+		clk.Advance(defaultMinRefetch)
+		if _, err := v.RequireAccess(ctx, stranger); !errors.Is(err, ErrUnknownKey) {
+			t.Fatalf("stranger's token: %v, want ErrUnknownKey", err)
+		}
+		if n := iss.fetches.Load(); n != want {
+			t.Fatalf("%d fetches, want %d", n, want)
+		}
+	}
+
+	tok := issue(t, issuer, "user-1").Access
+	if _, err := v.RequireAccess(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	cached, ok := v.cache.entries.Load(tok)
+	if !ok {
+		t.Fatal("the verified token is not cached")
+	}
+	refetch(2)
+	if _, err := v.RequireAccess(ctx, tok); err != nil {
+		t.Fatalf("after refetching an unchanged set: %v", err)
+	}
+	if e, _ := v.cache.entries.Load(tok); e != cached {
+		t.Error("refetching an unchanged set dropped the cached token; it was verified again")
+	}
+
+	impostor := newWebManager(t, Config{Key: webKey(2), KeyID: "k1", Now: clk.Now})
+	iss.publish(impostor.JWKSHandler())
+	refetch(3)
+	if _, err := v.RequireAccess(ctx, tok); !errors.Is(err, ErrSignature) {
+		t.Errorf("token of a key replaced under its kid: %v, want ErrSignature", err)
+	}
+}
