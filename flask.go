@@ -449,22 +449,8 @@ func (m *Manager) signFlask(f *tokenFields) (string, error) {
 		payload = append(payload, f.extra[:len(f.extra)-1]...) // drop the last comma
 	}
 	payload = append(payload, '}')
-
-	enc := base64.RawURLEncoding
-	buf := make([]byte, 0, len(p.header)+1+enc.EncodedLen(len(payload))+1+enc.EncodedLen(512))
-	buf = append(buf, p.header...)
-	buf = append(buf, '.')
-	buf = enc.AppendEncode(buf, payload)
-	sig, err := m.signing.sign(buf)
-	if err != nil {
-		return "", fmt.Errorf("freshtoken: signing failed: %w", err)
-	}
-	buf = append(buf, '.')
-	buf = enc.AppendEncode(buf, sig)
-	if err := m.fits(len(buf), f.fresh && p.freshFor == 0); err != nil {
-		return "", err
-	}
-	return string(buf), nil
+	// With FreshFor, "fresh" is a time, longer than the refreshed "false".
+	return m.seal(p.header, payload, f.fresh && p.freshFor == 0)
 }
 
 // checkExtra refuses application claims named like the identity claim,

@@ -539,7 +539,13 @@ func (m *Manager) sign(f *tokenFields) (string, error) {
 		payload = append(payload, f.extra[:len(f.extra)-1]...) // drop the last comma
 	}
 	payload = append(payload, '}')
+	return m.seal(header, payload, f.fresh)
+}
 
+// seal signs header and payload into a compact token, in either format.
+// growth is whether the token's refreshed twin may be two base64url
+// characters longer (see fits).
+func (m *Manager) seal(header string, payload []byte, growth bool) (string, error) {
 	enc := base64.RawURLEncoding
 	// The signer is reached through an interface, as the verifier is: the
 	// token is built in a pooled buffer (see inputPool) and copied out once.
@@ -554,17 +560,18 @@ func (m *Manager) sign(f *tokenFields) (string, error) {
 	}
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, sig)
-	if err := m.fits(len(buf), f.fresh); err != nil {
+	if err := m.fits(len(buf), growth); err != nil {
 		return "", err
 	}
 	return string(buf), nil
 }
 
 // fits refuses a token of size bytes that the guards would refuse: better
-// none than a dead one. A fresh token leaves room for its refreshed twin,
-// whose "false" is one byte longer (two base64url characters at most).
-func (m *Manager) fits(size int, fresh bool) error {
-	if fresh {
+// none than a dead one. With growth, it leaves room for the token's
+// refreshed twin, whose "false" is one byte longer than "true" (two
+// base64url characters at most).
+func (m *Manager) fits(size int, growth bool) error {
+	if growth {
 		size += 2
 	}
 	if size > m.maxSize {
