@@ -65,22 +65,31 @@ func TestRequireFresh(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, clk := newTestManager(t, Config{FreshFor: tt.freshFor})
-			pair := mustIssue(t, m, "user-42")
-			tok := pair.Access
-			if tt.refreshAt > 0 {
-				clk.Set(login.Add(tt.refreshAt))
-				refreshed, err := m.Refresh(ctxBG, pair.Refresh)
-				if err != nil {
-					t.Fatalf("Refresh: %v", err)
-				}
-				tok = refreshed.Access
-			}
-			clk.Set(login.Add(tt.at))
+			m, tok := accessTokenAt(t, tt.freshFor, tt.refreshAt, tt.at)
 			c, err := m.RequireFresh(ctxBG, tok)
 			checkFreshness(t, "RequireFresh", c, err, tt.want, tt.wantErr, tt.reason)
 		})
 	}
+}
+
+// accessTokenAt logs in at t0 on a Manager with the given FreshFor and
+// returns the access token of that login, or of a refresh at t0+refreshAt
+// when refreshAt is set, with the clock then moved to t0+at.
+func accessTokenAt(t *testing.T, freshFor, refreshAt, at time.Duration) (*Manager, string) {
+	t.Helper()
+	m, clk := newTestManager(t, Config{FreshFor: freshFor})
+	pair := mustIssue(t, m, "user-42")
+	tok := pair.Access
+	if refreshAt > 0 {
+		clk.Set(t0.Add(refreshAt))
+		refreshed, err := m.Refresh(ctxBG, pair.Refresh)
+		if err != nil {
+			t.Fatalf("Refresh: %v", err)
+		}
+		tok = refreshed.Access
+	}
+	clk.Set(t0.Add(at))
+	return m, tok
 }
 
 // RequireLoginWithin asks when the user last logged in (OIDC max_age):
@@ -109,18 +118,7 @@ func TestRequireLoginWithin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, clk := newTestManager(t, Config{FreshFor: tt.freshFor})
-			pair := mustIssue(t, m, "user-42")
-			tok := pair.Access
-			if tt.refreshAt > 0 {
-				clk.Set(login.Add(tt.refreshAt))
-				refreshed, err := m.Refresh(ctxBG, pair.Refresh)
-				if err != nil {
-					t.Fatalf("Refresh: %v", err)
-				}
-				tok = refreshed.Access
-			}
-			clk.Set(login.Add(tt.at))
+			m, tok := accessTokenAt(t, tt.freshFor, tt.refreshAt, tt.at)
 			c, err := m.RequireLoginWithin(ctxBG, tok, maxAge)
 			checkFreshness(t, "RequireLoginWithin", c, err, tt.want, tt.wantErr, "")
 		})
