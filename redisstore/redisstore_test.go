@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/freshtoken/freshtoken"
+	"github.com/freshtoken/freshtoken/internal/testclock"
 	"github.com/freshtoken/freshtoken/redisstore"
 	"github.com/freshtoken/freshtoken/storetest"
 	"github.com/google/go-cmp/cmp"
@@ -90,22 +91,7 @@ func TestNew(t *testing.T) {
 }
 
 // clock is a fake clock that goroutines may read while the test moves it.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+type clock = testclock.Clock
 
 var key = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
 
@@ -124,7 +110,7 @@ func newManager(t *testing.T, store freshtoken.Store, clk *clock, edit func(*fre
 	return m
 }
 
-func newClock() *clock { return &clock{t: time.Now().UTC()} }
+func newClock() *clock { return testclock.New(time.Now().UTC()) }
 
 func issue(t *testing.T, m *freshtoken.Manager, subject string) *freshtoken.Pair {
 	t.Helper()

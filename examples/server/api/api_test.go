@@ -9,29 +9,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/freshtoken/freshtoken/internal/testclock"
 	"github.com/google/go-cmp/cmp"
 )
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+type testClock = testclock.Clock
 
 var login = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 
@@ -39,7 +24,7 @@ var login = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 // password hash.
 func startServer(t *testing.T) (*httptest.Server, *testClock) {
 	t.Helper()
-	clk := &testClock{t: login}
+	clk := testclock.New(login)
 	h, err := New(Config{
 		Key:        ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)),
 		Username:   "demo",
