@@ -345,12 +345,13 @@ func encodeMembers(ms []rawMember) string {
 	return b.String()
 }
 
-func (hc *hostileCase) want(profile string) (error, string) {
+// want returns the row's error class in profile, and its sentinel.
+func (hc *hostileCase) want(profile string) (string, error) {
 	class := hc.Want
 	if profile == "flask" && hc.Flask != "" {
 		class = hc.Flask
 	}
-	return errorClasses[class], class
+	return class, errorClasses[class]
 }
 
 func (hc *hostileCase) runs(profile string) bool {
@@ -401,7 +402,7 @@ func TestHostileCorpus(t *testing.T) {
 				case "fresh":
 					guard = p.m.RequireFresh
 				}
-				want, class := hc.want(p.name)
+				class, want := hc.want(p.name)
 				c, err := guard(ctx, tok)
 				switch {
 				case want == nil && err != nil:

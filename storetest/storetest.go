@@ -425,12 +425,11 @@ func testConcurrentUse(t *testing.T, s freshtoken.Store) {
 					t.Errorf("RevokeBefore: %v", err)
 					return
 				}
-				revoked, cutoff, err := s.Lookup(ctx, now, sub, id, sess)
-				if err != nil || !revoked {
+				if revoked, _, err := s.Lookup(ctx, now, sub, id, sess); err != nil || !revoked {
 					t.Errorf("Lookup of a just revoked ID: revoked=%v, err=%v", revoked, err)
 					return
 				}
-				revoked, cutoff, err = s.Lookup(ctx, now, sub, sess, sess)
+				revoked, cutoff, err := s.Lookup(ctx, now, sub, sess, sess)
 				if err != nil || revoked || !cutoff.Equal(now) {
 					t.Errorf("Lookup of the subject: revoked=%v, cutoff=%v, err=%v; want false, %v, nil", revoked, cutoff, err, now)
 					return
