@@ -1,6 +1,7 @@
 package freshtoken
 
 import (
+	"context"
 	"hash/maphash"
 	"slices"
 	"strings"
@@ -15,15 +16,15 @@ import (
 // parseCached is parse, answered from the cache when the exact token is in
 // it. What parse checks against the clock (the Flask profile's times and
 // freshness) runs on every call, hit or miss.
-func (m *Manager) parseCached(tok string) (*Claims, error) {
+func (m *Manager) parseCached(ctx context.Context, tok string) (*Claims, error) {
 	if m.cache == nil || len(tok) > m.maxSize {
-		return m.parse(tok)
+		return m.parse(ctx, tok)
 	}
 	c, ok := m.cache.get(tok, m.remote)
 	if !ok {
 		var k *key
 		var err error
-		if c, k, err = m.prove(tok); err != nil {
+		if c, k, err = m.prove(ctx, tok); err != nil {
 			return nil, err
 		}
 		m.cache.add(tok, c.clone(), k)
@@ -39,12 +40,12 @@ func (m *Manager) parseCached(tok string) (*Claims, error) {
 // prove is the part of parse that depends on the token alone, which the
 // cache may remember. It also returns the key that verified the token, or
 // nil under the Flask profile (whose keys, being local, never change).
-func (m *Manager) prove(tok string) (*Claims, *key, error) {
+func (m *Manager) prove(ctx context.Context, tok string) (*Claims, *key, error) {
 	if m.flask != nil {
-		c, err := m.proveFlask(tok)
+		c, err := m.proveFlask(ctx, tok)
 		return c, nil, err
 	}
-	return m.parseOwn(tok)
+	return m.parseOwn(ctx, tok)
 }
 
 // verifiedCache maps whole token strings to their claims. A lookup compares

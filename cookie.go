@@ -1,6 +1,7 @@
 package freshtoken
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -154,7 +155,7 @@ func (mw *Middleware) cookie(name, value, path string, expires time.Time, httpOn
 
 // csrfOf returns the "csrf" claim of a token the Manager signed.
 func (mw *Middleware) csrfOf(tok string, want TokenType) (string, error) {
-	c, err := mw.m.parse(tok)
+	c, err := mw.m.parse(context.Background(), tok)
 	if err != nil {
 		return "", err
 	}

@@ -75,8 +75,8 @@ func TestShortcutsAgreeWithTheGeneralPath(t *testing.T) {
 		}
 	}
 	for _, tok := range tokens {
-		want := outcome(general(m).parse(tok))
-		got := outcome(m.parse(tok))
+		want := outcome(general(m).parse(context.Background(), tok))
+		got := outcome(m.parse(context.Background(), tok))
 		if diff := cmp.Diff(want, got, cmp.AllowUnexported(Claims{})); diff != "" {
 			t.Errorf("parse(%q): the shortcut disagrees with the general path (-want +got):\n%s", tok, diff)
 		}
@@ -101,8 +101,8 @@ func TestShortcutsAgreeOnOddKeyIDs(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, tok := range []string{p.Access, p.Refresh} {
-			want := outcome(general(m).parse(tok))
-			got := outcome(m.parse(tok))
+			want := outcome(general(m).parse(context.Background(), tok))
+			got := outcome(m.parse(context.Background(), tok))
 			if diff := cmp.Diff(want, got, cmp.AllowUnexported(Claims{})); diff != "" {
 				t.Errorf("kid %q: the shortcut disagrees with the general path (-want +got):\n%s", kid, diff)
 			}

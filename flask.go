@@ -136,8 +136,8 @@ func plainName(s string) bool {
 
 // parseFlask is parse for the Flask profile: the same order of checks and
 // the same strictness, with Flask-JWT-Extended's header and claims.
-func (m *Manager) parseFlask(tok string) (*Claims, error) {
-	c, err := m.proveFlask(tok)
+func (m *Manager) parseFlask(ctx context.Context, tok string) (*Claims, error) {
+	c, err := m.proveFlask(ctx, tok)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (m *Manager) parseFlask(tok string) (*Claims, error) {
 // proveFlask is the part of parseFlask that depends on the token alone:
 // shape, header, signature and the claims' JSON types. Its result may be
 // cached; judgeFlask must then run on every use.
-func (m *Manager) proveFlask(tok string) (*Claims, error) {
+func (m *Manager) proveFlask(ctx context.Context, tok string) (*Claims, error) {
 	if len(tok) > m.maxSize {
 		return nil, errorf(ErrMalformed, "token larger than the configured maximum")
 	}
@@ -172,7 +172,7 @@ func (m *Manager) proveFlask(tok string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := m.verifyFlask(alg, kid, []byte(tok[:len(h64)+1+len(p64)]), sig); err != nil {
+	if err := m.verifyFlask(ctx, alg, kid, []byte(tok[:len(h64)+1+len(p64)]), sig); err != nil {
 		return nil, err
 	}
 	var pbuf [512]byte
@@ -247,9 +247,9 @@ func readFlaskHeader(hdr []byte) (alg, kid []byte, err error) {
 
 // verifyFlask checks the signature with the key the kid names or, as
 // Flask-JWT-Extended writes no kid, with each key configured for alg.
-func (m *Manager) verifyFlask(alg, kid, input, sig []byte) error {
+func (m *Manager) verifyFlask(ctx context.Context, alg, kid, input, sig []byte) error {
 	if kid != nil {
-		k := m.findKey(kid)
+		k := m.findKey(ctx, kid)
 		if k == nil {
 			return errorf(ErrUnknownKey, "no key with that kid")
 		}

@@ -26,7 +26,7 @@ func (m *Manager) RequireRefresh(ctx context.Context, token string) (*Claims, er
 // proved), then what depends on the configuration, the clock and the
 // caller, and last, being the dearest, the revocation store.
 func (m *Manager) verify(ctx context.Context, tok string, want TokenType) (*Claims, error) {
-	c, err := m.check(tok, want)
+	c, err := m.check(ctx, tok, want)
 	if err != nil {
 		return nil, err
 	}
@@ -37,8 +37,8 @@ func (m *Manager) verify(ctx context.Context, tok string, want TokenType) (*Clai
 }
 
 // check is verify without the revocation store.
-func (m *Manager) check(tok string, want TokenType) (*Claims, error) {
-	c, err := m.parseCached(tok)
+func (m *Manager) check(ctx context.Context, tok string, want TokenType) (*Claims, error) {
+	c, err := m.parseCached(ctx, tok)
 	if err != nil {
 		return nil, err
 	}

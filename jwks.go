@@ -297,7 +297,7 @@ func sameKey(a, b *key) bool {
 // find returns the key with the given ID. When there is none it fetches the
 // set once more, unless a fetch ran less than minRefetch ago; callers that
 // arrive while a fetch runs wait for it instead of starting another.
-func (r *remoteKeys) find(kid []byte, now func() time.Time) *key {
+func (r *remoteKeys) find(ctx context.Context, kid []byte, now func() time.Time) *key {
 	if k := (*r.keys.Load())[string(kid)]; k != nil {
 		return k
 	}

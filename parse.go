@@ -1,6 +1,7 @@
 package freshtoken
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"slices"
@@ -24,17 +25,17 @@ const maxMembers = 64
 // signature before anything in the payload is believed: size, shape, header,
 // key and algorithm, signature, claims and their JSON types. The header's
 // "typ" and the "type" claim must agree.
-func (m *Manager) parse(tok string) (*Claims, error) {
+func (m *Manager) parse(ctx context.Context, tok string) (*Claims, error) {
 	if m.flask != nil {
-		return m.parseFlask(tok)
+		return m.parseFlask(ctx, tok)
 	}
-	c, _, err := m.parseOwn(tok)
+	c, _, err := m.parseOwn(ctx, tok)
 	return c, err
 }
 
 // parseOwn is parse for freshtoken's own format. It also returns the key
 // that verified the token.
-func (m *Manager) parseOwn(tok string) (*Claims, *key, error) {
+func (m *Manager) parseOwn(ctx context.Context, tok string) (*Claims, *key, error) {
 	if len(tok) > m.maxSize {
 		return nil, nil, errorf(ErrMalformed, "token larger than the configured maximum")
 	}
@@ -42,7 +43,7 @@ func (m *Manager) parseOwn(tok string) (*Claims, *key, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	typ, k, err := m.header(h64)
+	typ, k, err := m.header(ctx, h64)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -100,7 +101,7 @@ func putInput(bp *[]byte) {
 }
 
 // header returns the token type and key an encoded JOSE header names.
-func (m *Manager) header(h64 string) (TokenType, *key, error) {
+func (m *Manager) header(ctx context.Context, h64 string) (TokenType, *key, error) {
 	for _, h := range m.knownHeaders {
 		if h.encoded == h64 {
 			return h.typ, h.key, nil
@@ -111,7 +112,7 @@ func (m *Manager) header(h64 string) (TokenType, *key, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return m.readHeader(hdr)
+	return m.readHeader(ctx, hdr)
 }
 
 // knownHeader is an encoded header exactly as this Manager writes it. Such
@@ -135,7 +136,7 @@ func (m *Manager) learnHeaders() {
 		}
 		// Only a header readHeader accepts becomes a shortcut, so the
 		// shortcut never changes an answer.
-		if typ, k, err := m.readHeader(hdr); err == nil && typ == h.typ && k == h.key {
+		if typ, k, err := m.readHeader(context.Background(), hdr); err == nil && typ == h.typ && k == h.key {
 			m.knownHeaders = append(m.knownHeaders, h)
 		}
 	}
@@ -310,7 +311,7 @@ func jsonBool(v string) (b, ok bool) {
 
 // readHeader checks the JOSE header: only "alg", "typ" and "kid", all
 // strings, naming a known key and exactly the algorithm configured for it.
-func (m *Manager) readHeader(hdr []byte) (TokenType, *key, error) {
+func (m *Manager) readHeader(ctx context.Context, hdr []byte) (TokenType, *key, error) {
 	var o object[[]byte]
 	if err := o.open(hdr); err != nil {
 		return 0, nil, err
@@ -359,7 +360,7 @@ func (m *Manager) readHeader(hdr []byte) (TokenType, *key, error) {
 	if kid == nil {
 		return 0, nil, errorf(ErrMalformed, "header has no kid")
 	}
-	k := m.findKey(kid)
+	k := m.findKey(ctx, kid)
 	if k == nil {
 		return 0, nil, errorf(ErrUnknownKey, "no key with that kid")
 	}
@@ -371,14 +372,14 @@ func (m *Manager) readHeader(hdr []byte) (TokenType, *key, error) {
 
 // findKey returns the configured key with the given ID, or nil. A Manager
 // from NewVerifier then looks in its remote JWK Set.
-func (m *Manager) findKey(kid []byte) *key {
+func (m *Manager) findKey(ctx context.Context, kid []byte) *key {
 	for _, k := range m.keys {
 		if k.id == string(kid) {
 			return k
 		}
 	}
 	if m.remote != nil {
-		return m.remote.find(kid, m.now)
+		return m.remote.find(ctx, kid, m.now)
 	}
 	return nil
 }

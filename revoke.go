@@ -22,7 +22,7 @@ import (
 // returns an error matching ErrStoreUnavailable, and the session may not be
 // revoked.
 func (m *Manager) Logout(ctx context.Context, refreshToken string) error {
-	c, err := m.check(refreshToken, RefreshToken)
+	c, err := m.check(ctx, refreshToken, RefreshToken)
 	if err != nil {
 		return err
 	}
