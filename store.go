@@ -21,8 +21,16 @@ import (
 //     corrupt). The Manager then refuses the token with ErrStoreUnavailable:
 //     it never treats a failure as "not revoked".
 //   - Time comes from the caller: now is the Manager's clock (Config.Now),
-//     never the store's own, so that instances and tests agree. Times have
-//     microsecond precision; finer parts are dropped.
+//     never the store's own, so that instances and tests agree. Ends and
+//     spent times have microsecond precision, finer parts dropped; the
+//     cutoff of RevokeBefore is kept to the nanosecond, so that a login one
+//     nanosecond before LogoutEverywhere is revoked and one at the same
+//     instant is not.
+//   - Every ID, session ID and subject is non-empty. The Manager never
+//     passes an empty one, and a store refuses one with an error matching
+//     freshtoken.ErrInvalidConfig rather than recording it: an empty
+//     session ID shared by unrelated tokens would let one revocation reach
+//     them all.
 //   - Every entry has an end (until), which the Manager always puts after
 //     now. It counts while now is before its end; from then on the tokens
 //     it could block have expired, and the store should forget it, so its
@@ -30,7 +38,7 @@ import (
 //   - Writes never shorten what is recorded: a second Revoke of the same ID
 //     keeps the later end, and an earlier cutoff never replaces a later one.
 //
-// IDs and subjects are opaque strings of any bytes; the two ID kinds
+// IDs and subjects are opaque non-empty strings of any bytes; the two ID kinds
 // (token "jti" and session "sid") share one namespace, since both are random.
 type Store interface {
 	// Revoke records that id, a token's "jti" or a session's "sid", is
@@ -79,12 +87,12 @@ var _ Store = (*MemoryStore)(nil)
 type MemoryStore struct {
 	mu      sync.RWMutex
 	revoked map[string]int64   // ID → end, Unix microseconds
-	cutoffs map[string]cutoff  // subject → cutoff
+	cutoffs map[string]cutoff  // subject → cutoff (Unix nanoseconds) and end (microseconds)
 	spent   map[spentKey]spend // refresh tokens redeemed under rotation
 	limit   int                // sweep once this many entries are held
 }
 
-type cutoff struct{ at, until int64 }
+type cutoff struct{ at, until int64 } // at in nanoseconds, until in microseconds
 
 type spentKey struct{ session, token string }
 
@@ -104,8 +112,16 @@ func NewMemoryStore() *MemoryStore {
 	}
 }
 
+// errEmpty is what a store answers for an empty ID, session ID or subject.
+func errEmpty(what string) error {
+	return errorf(ErrInvalidConfig, "the store was given an empty "+what)
+}
+
 // Revoke implements Store.
 func (s *MemoryStore) Revoke(_ context.Context, now time.Time, id string, until time.Time) error {
+	if id == "" {
+		return errEmpty("ID")
+	}
 	end := until.UnixMicro()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -118,19 +134,30 @@ func (s *MemoryStore) Revoke(_ context.Context, now time.Time, id string, until 
 
 // RevokeBefore implements Store.
 func (s *MemoryStore) RevokeBefore(_ context.Context, now time.Time, subject string, until time.Time) error {
-	at, end := now.UnixMicro(), until.UnixMicro()
+	if subject == "" {
+		return errEmpty("subject")
+	}
+	at, end := now.UnixNano(), until.UnixMicro()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.cutoffs[subject]
 	c.at = max(c.at, at)
 	c.until = max(c.until, end)
 	s.cutoffs[subject] = c
-	s.maybeSweep(at)
+	s.maybeSweep(now.UnixMicro())
 	return nil
 }
 
 // Lookup implements Store.
 func (s *MemoryStore) Lookup(_ context.Context, now time.Time, subject, tokenID, sessionID string) (bool, time.Time, error) {
+	switch {
+	case subject == "":
+		return false, time.Time{}, errEmpty("subject")
+	case tokenID == "":
+		return false, time.Time{}, errEmpty("token ID")
+	case sessionID == "":
+		return false, time.Time{}, errEmpty("session ID")
+	}
 	t := now.UnixMicro()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -138,13 +165,19 @@ func (s *MemoryStore) Lookup(_ context.Context, now time.Time, subject, tokenID,
 		return true, time.Time{}, nil
 	}
 	if c, ok := s.cutoffs[subject]; ok && c.until > t {
-		return false, time.UnixMicro(c.at).UTC(), nil
+		return false, time.Unix(0, c.at).UTC(), nil
 	}
 	return false, time.Time{}, nil
 }
 
 // Redeem implements Store.
 func (s *MemoryStore) Redeem(_ context.Context, now time.Time, sessionID, tokenID string, until time.Time, grace time.Duration) (bool, error) {
+	switch {
+	case sessionID == "":
+		return false, errEmpty("session ID")
+	case tokenID == "":
+		return false, errEmpty("token ID")
+	}
 	t, end := now.UnixMicro(), until.UnixMicro()
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -45,7 +45,7 @@ func TestMemoryStoreForgetsEndedEntries(t *testing.T) {
 			continue
 		}
 		checked++
-		if revoked, _, _ := s.Lookup(ctx, now, "", strconv.Itoa(i), ""); !revoked {
+		if revoked, _, _ := s.Lookup(ctx, now, "subject", strconv.Itoa(i), strconv.Itoa(i)); !revoked {
 			t.Errorf("live revocation %d was dropped", i)
 		}
 	}

@@ -84,7 +84,7 @@ func New(client redis.UniversalClient, prefix string) (*Store, error) {
 // another name.
 //
 //	<prefix>r:{<id>}               revoked token or session: end (µs)
-//	<prefix>c:{<subject>}          cutoff: "<cutoff µs> <end µs>"
+//	<prefix>c:{<subject>}          cutoff: "<cutoff ns> <end µs>"
 //	<prefix>s:{<session>}:<token>  spent refresh token: "<spent µs> <end µs>"
 
 var escaper = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D")
@@ -106,6 +106,14 @@ func ttl(now, until time.Time) int64 {
 }
 
 func micros(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
+func nanos(t time.Time) string  { return strconv.FormatInt(t.UnixNano(), 10) }
+
+// errEmpty refuses an empty ID, session ID or subject, as the Store
+// contract asks: with an empty hash tag, Redis Cluster would also spread a
+// session's keys over several slots.
+func errEmpty(what string) error {
+	return fmt.Errorf("%w: redisstore was given an empty %s", freshtoken.ErrInvalidConfig, what)
+}
 
 // revokeScript records an end for a revoked ID unless a later one is there.
 // KEYS[1]: the revoked key. ARGV: end (µs), time to live (ms).
@@ -118,6 +126,9 @@ return 1
 
 // Revoke implements freshtoken.Store.
 func (s *Store) Revoke(ctx context.Context, now time.Time, id string, until time.Time) error {
+	if id == "" {
+		return errEmpty("ID")
+	}
 	ms := ttl(now, until)
 	if ms == 0 {
 		return nil
@@ -129,15 +140,18 @@ func (s *Store) Revoke(ctx context.Context, now time.Time, id string, until time
 }
 
 // cutoffScript keeps the later cutoff and the later end.
-// KEYS[1]: the cutoff key. ARGV: cutoff (µs), end (µs), time to live (ms).
-// Numbers stay strings: Lua would print large ones in exponent notation.
+// KEYS[1]: the cutoff key. ARGV: cutoff (ns), end (µs), time to live (ms).
+// Numbers stay strings: Lua would print large ones in exponent notation,
+// and its numbers, being doubles, cannot tell nanoseconds apart today, so
+// cutoffs are compared as decimal strings (no sign, no leading zeros:
+// the longer is larger, and at equal length the text decides).
 var cutoffScript = redis.NewScript(`
 local at, till, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local cur = redis.call('GET', KEYS[1])
 if cur then
 	local sp = string.find(cur, ' ', 1, true)
 	local curAt, curTill = string.sub(cur, 1, sp - 1), string.sub(cur, sp + 1)
-	if tonumber(curAt) > tonumber(at) then at = curAt end
+	if #curAt > #at or (#curAt == #at and curAt > at) then at = curAt end
 	if tonumber(curTill) > tonumber(till) then
 		till = curTill
 		local left = redis.call('PTTL', KEYS[1])
@@ -150,11 +164,14 @@ return 1
 
 // RevokeBefore implements freshtoken.Store.
 func (s *Store) RevokeBefore(ctx context.Context, now time.Time, subject string, until time.Time) error {
+	if subject == "" {
+		return errEmpty("subject")
+	}
 	ms := ttl(now, until)
 	if ms == 0 {
 		return nil
 	}
-	if err := cutoffScript.Run(ctx, s.client, []string{s.cutoffKey(subject)}, micros(now), micros(until), ms).Err(); err != nil {
+	if err := cutoffScript.Run(ctx, s.client, []string{s.cutoffKey(subject)}, nanos(now), micros(until), ms).Err(); err != nil {
 		return fmt.Errorf("redisstore: revoke subject: %w", err)
 	}
 	return nil
@@ -163,6 +180,14 @@ func (s *Store) RevokeBefore(ctx context.Context, now time.Time, subject string,
 // Lookup implements freshtoken.Store. It reads its keys in one pipeline:
 // one round trip, and on Cluster one per node holding them.
 func (s *Store) Lookup(ctx context.Context, now time.Time, subject, tokenID, sessionID string) (bool, time.Time, error) {
+	switch {
+	case subject == "":
+		return false, time.Time{}, errEmpty("subject")
+	case tokenID == "":
+		return false, time.Time{}, errEmpty("token ID")
+	case sessionID == "":
+		return false, time.Time{}, errEmpty("session ID")
+	}
 	pipe := s.client.Pipeline()
 	token := pipe.Get(ctx, s.revokedKey(tokenID))
 	session := token
@@ -197,7 +222,7 @@ func (s *Store) Lookup(ctx context.Context, now time.Time, subject, tokenID, ses
 	if end <= t {
 		return false, time.Time{}, nil
 	}
-	return false, time.UnixMicro(at).UTC(), nil
+	return false, time.Unix(0, at).UTC(), nil
 }
 
 // number reads the integer a GET returned; ok is false when the key is missing.
@@ -254,6 +279,12 @@ return 1
 
 // Redeem implements freshtoken.Store.
 func (s *Store) Redeem(ctx context.Context, now time.Time, sessionID, tokenID string, until time.Time, grace time.Duration) (bool, error) {
+	switch {
+	case sessionID == "":
+		return false, errEmpty("session ID")
+	case tokenID == "":
+		return false, errEmpty("token ID")
+	}
 	ms := ttl(now, until)
 	if ms == 0 {
 		// The token has ended: nothing to spend, and nothing it can buy.

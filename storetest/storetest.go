@@ -22,6 +22,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,7 +50,8 @@ func Run(t *testing.T, newStore func(t *testing.T) freshtoken.Store) {
 		{"RevokeKeepsLaterEnd", testRevokeKeepsLaterEnd},
 		{"Cutoff", testCutoff},
 		{"CutoffOnlyMovesForward", testCutoffOnlyMovesForward},
-		{"MicrosecondPrecision", testMicrosecondPrecision},
+		{"Precision", testPrecision},
+		{"RefusesEmptyIDs", testRefusesEmptyIDs},
 		{"OpaqueStrings", testOpaqueStrings},
 		{"Redeem", testRedeem},
 		{"RedeemChain", testRedeemChain},
@@ -61,6 +63,7 @@ func Run(t *testing.T, newStore func(t *testing.T) freshtoken.Store) {
 		{"RedeemRaceWithinGrace", testRedeemRaceWithinGrace},
 		{"ConcurrentUse", testConcurrentUse},
 		{"ManagerRace", testManagerRace},
+		{"ManagerRaceFlask", testManagerRaceFlask},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
@@ -224,12 +227,54 @@ func testCutoffOnlyMovesForward(t *testing.T, s freshtoken.Store) {
 	check(t, "nor shortens its end", get(t, s, t2.Add(59*time.Minute), sub, n[1], n[2]), lookup{Cutoff: t2})
 }
 
-func testMicrosecondPrecision(t *testing.T, s freshtoken.Store) {
+func testPrecision(t *testing.T, s freshtoken.Store) {
 	n := ids(3)
+	// A cutoff keeps every nanosecond: LogoutEverywhere must revoke a
+	// login one nanosecond before it and spare one at the same instant.
 	now := base.Add(1999 * time.Nanosecond)
 	revokeBefore(t, s, now, n[0], now.Add(time.Hour))
-	check(t, "the cutoff keeps microseconds and drops the rest", get(t, s, now, n[0], n[1], n[2]),
-		lookup{Cutoff: base.Add(time.Microsecond)})
+	check(t, "the cutoff keeps nanoseconds", get(t, s, now, n[0], n[1], n[2]), lookup{Cutoff: now})
+	later := now.Add(time.Nanosecond)
+	revokeBefore(t, s, later, n[0], now.Add(time.Hour))
+	check(t, "a cutoff one nanosecond later replaces it", get(t, s, now, n[0], n[1], n[2]), lookup{Cutoff: later})
+	revokeBefore(t, s, now, n[0], now.Add(time.Hour))
+	check(t, "and one nanosecond earlier does not", get(t, s, now, n[0], n[1], n[2]), lookup{Cutoff: later})
+
+	// Ends keep microseconds at least: an entry ending a microsecond from
+	// now still counts.
+	revoke(t, s, base, n[1], base.Add(time.Microsecond))
+	check(t, "an end one microsecond away", get(t, s, base, n[0]+"-other", n[1], n[1]), lookup{Revoked: true})
+}
+
+// testRefusesEmptyIDs checks that the store refuses an empty ID, session ID
+// or subject with an error matching freshtoken.ErrInvalidConfig, and that
+// refusing one recorded nothing: an empty session ID shared by unrelated
+// tokens would let one revocation reach them all.
+func testRefusesEmptyIDs(t *testing.T, s freshtoken.Store) {
+	ctx := context.Background()
+	n := ids(3)
+	until := base.Add(time.Hour)
+	calls := []struct {
+		name string
+		err  func() error
+	}{
+		{"Revoke with an empty ID", func() error { return s.Revoke(ctx, base, "", until) }},
+		{"RevokeBefore with an empty subject", func() error { return s.RevokeBefore(ctx, base, "", until) }},
+		{"Lookup with an empty subject", func() error { _, _, err := s.Lookup(ctx, base, "", n[1], n[2]); return err }},
+		{"Lookup with an empty token ID", func() error { _, _, err := s.Lookup(ctx, base, n[0], "", n[2]); return err }},
+		{"Lookup with an empty session ID", func() error { _, _, err := s.Lookup(ctx, base, n[0], n[1], ""); return err }},
+		{"Redeem with an empty session ID", func() error { _, err := s.Redeem(ctx, base, "", n[1], until, 0); return err }},
+		{"Redeem with an empty token ID", func() error { _, err := s.Redeem(ctx, base, n[2], "", until, 0); return err }},
+	}
+	for _, c := range calls {
+		if err := c.err(); !errors.Is(err, freshtoken.ErrInvalidConfig) {
+			t.Errorf("%s: error %v, want one matching freshtoken.ErrInvalidConfig", c.name, err)
+		}
+	}
+	check(t, "nothing was recorded", get(t, s, base, n[0], n[1], n[2]), none)
+	if !redeem(t, s, base, n[2], n[1], until, 0) {
+		t.Error("a refused Redeem with an empty ID spent a token")
+	}
 }
 
 // oddStrings are IDs and subjects a store must keep apart and handle like
