@@ -3,6 +3,7 @@ package freshtoken
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -82,7 +83,7 @@ type flaskProfile struct {
 }
 
 // flaskClaims are the claims the profile interprets; the rest are the application's.
-var flaskClaims = []string{"exp", "iat", "nbf", "jti", "type", "fresh", "csrf", "iss", "aud"}
+var flaskClaims = []string{"exp", "iat", "nbf", "jti", "sid", "type", "fresh", "csrf", "iss", "aud"}
 
 func (m *Manager) setupFlask(cfg Config) error {
 	id := cfg.Flask.IdentityClaim
@@ -134,22 +135,9 @@ func plainName(s string) bool {
 	return true
 }
 
-// parseFlask is parse for the Flask profile: the same order of checks and
-// the same strictness, with Flask-JWT-Extended's header and claims.
-func (m *Manager) parseFlask(ctx context.Context, tok string) (*Claims, error) {
-	c, err := m.proveFlask(ctx, tok)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.judgeFlask(c); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
-// proveFlask is the part of parseFlask that depends on the token alone:
-// shape, header, signature and the claims' JSON types. Its result may be
-// cached; judgeFlask must then run on every use.
+// proveFlask is prove for the Flask profile: what depends on the token
+// alone (shape, header, signature and the claims' JSON types). Its result
+// may be cached; judgeFlask runs on every use.
 func (m *Manager) proveFlask(ctx context.Context, tok string) (*Claims, error) {
 	if len(tok) > m.maxSize {
 		return nil, errorf(ErrMalformed, "token larger than the configured maximum")
@@ -183,20 +171,38 @@ func (m *Manager) proveFlask(ctx context.Context, tok string) (*Claims, error) {
 	return m.decodeFlaskClaims(payload)
 }
 
-// judgeFlask is the part of parseFlask that reads the clock. Flask-JWT-Extended
-// checks the times, issuer and audience while decoding, then that the
-// identity is there, and the type only after: an expired refresh token on an
-// access endpoint is "expired", not "wrong type". verify runs validate
-// again; the repeat is cheap.
+// judgeFlask applies the rules that read the clock and the configuration,
+// in the order Flask-JWT-Extended applies them. PyJWT checks "iat", "nbf",
+// "exp", "iss" and "aud" in that order; when "exp" has passed,
+// Flask-JWT-Extended decodes the token again without it, so a wrong issuer
+// or audience or a missing identity is reported before "expired". The
+// token type is checked after all of these (see check), the freshness last.
 func (m *Manager) judgeFlask(c *Claims) error {
-	if err := m.validate(c); err != nil {
+	// PyJWT compares the times with the current whole second (it takes
+	// timegm of utctimetuple(), which drops the fraction) and only then
+	// adds or subtracts the leeway, which may have a fraction.
+	sec := m.now().Truncate(time.Second)
+	latest := sec.Add(m.leeway)
+	switch {
+	case c.IssuedAt.After(latest):
+		return errorf(ErrNotYetValid, "iat is in the future")
+	case c.NotBefore.After(latest):
+		return errorf(ErrNotYetValid, "nbf is in the future")
+	case m.issuer != "" && c.Issuer != m.issuer:
+		return errorf(ErrInvalidClaims, "wrong issuer")
+	case m.audience != "" && !contains(c.Audience, m.audience):
+		return errorf(ErrInvalidClaims, "wrong audience")
+	case c.Subject == "":
+		return errorf(ErrInvalidClaims, "the identity claim "+m.flask.identity+" is missing")
+	case !c.ExpiresAt.After(sec.Add(-m.leeway)):
+		return errorf(ErrExpired, "expired at "+c.ExpiresAt.Format(time.RFC3339))
+	}
+	if err := m.checkLifetime(c); err != nil {
 		return err
 	}
-	if c.Subject == "" {
-		return errorf(ErrInvalidClaims, "the identity claim "+m.flask.identity+" is missing")
-	}
 	if c.freshTime {
-		// Python's datetime.timestamp() divides whole microseconds by 10^6, as here.
+		// Flask-JWT-Extended compares with datetime.timestamp(), which
+		// divides whole microseconds by 10^6, as here.
 		now := float64(m.now().UnixMicro()) / 1e6
 		c.Fresh = !(c.freshUntil < now)
 	}
@@ -321,17 +327,29 @@ func (m *Manager) decodeFlaskClaims(payload []byte) (*Claims, error) {
 		case "nbf":
 			c.NotBefore, bad = unixClaim(value)
 		case "jti":
+			// Flask-JWT-Extended accepts a token without one; freshtoken
+			// revokes by it, so it must be there and not empty.
 			c.ID, bad = nonEmptyString(value)
 			seen |= flaskHasJti
+		case "sid":
+			// The session link freshtoken writes (see signFlask).
+			c.SessionID, bad = nonEmptyString(value)
 		case "iss":
-			c.Issuer, bad = nonEmptyString(value)
+			// Read as PyJWT reads it: compared, whatever its type, only
+			// when an issuer is configured (see judgeFlask).
+			c.Issuer, _ = jsonString(value)
 		case "aud":
-			bad = decodeAudience(c, value)
+			// Likewise: a string or a list of strings matches; any other
+			// value fails only when an audience is configured.
+			if decodeAudience(c, value) {
+				c.Audience = c.Audience[:0]
+			}
 		case "type":
-			switch string(value) {
-			case `"access"`:
+			// Compared after decoding, as Python does: "\u0061ccess" is "access".
+			switch t, _ := jsonString(value); t {
+			case "access":
 				c.Type = AccessToken
-			case `"refresh"`:
+			case "refresh":
 				c.Type = RefreshToken
 			default:
 				bad = true
@@ -339,7 +357,11 @@ func (m *Manager) decodeFlaskClaims(payload []byte) (*Claims, error) {
 		case "fresh":
 			fresh = value
 		case "csrf":
-			c.CSRF, bad = nonEmptyString(value)
+			// Only a cookie request compares it (see checkCSRF), and then
+			// a value that is not a non-empty string matches nothing.
+			if s, ok := jsonString(value); ok {
+				c.CSRF = s
+			}
 		default:
 			if err := addExtra(c, name, value); err != nil {
 				return nil, err
@@ -358,6 +380,14 @@ func (m *Manager) decodeFlaskClaims(payload []byte) (*Claims, error) {
 			return nil, err
 		}
 	}
+	if c.SessionID == "" {
+		// A token Flask-JWT-Extended wrote names no session: it is its
+		// own, so that revocation never sees an empty session ID.
+		c.SessionID = c.ID
+	}
+	if len(c.Audience) == 0 {
+		c.Audience = nil
+	}
 	return c, nil
 }
 
@@ -374,10 +404,11 @@ func readFlaskFresh(c *Claims, v string) error {
 		return errorf(ErrInvalidClaims, "claim fresh is neither a boolean nor a number")
 	}
 	// The payload is valid JSON, so v is a JSON number, which ParseFloat
-	// reads; only a magnitude beyond float64 fails.
+	// reads. A magnitude beyond float64 reads as an infinity, as in
+	// Python: 1e400 is fresh for ever, -1e400 never.
 	until, err := strconv.ParseFloat(v, 64)
-	if err != nil {
-		return errorf(ErrInvalidClaims, "claim fresh is out of range")
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return errorf(ErrInvalidClaims, "claim fresh is not a number")
 	}
 	if c.Type != AccessToken {
 		return nil
@@ -413,7 +444,9 @@ func (m *Manager) signFlask(f *tokenFields) (string, error) {
 	payload := make([]byte, 0, 320+len(f.extra))
 	payload = append(payload, `{"fresh":`...)
 	if f.typ == AccessToken && f.fresh && p.freshFor > 0 {
-		payload = appendPythonFloat(payload, float64(f.issuedAt.Add(p.freshFor).UnixMicro())/1e6)
+		// From the login instant, as fresh=timedelta counts from
+		// datetime.now(), not from the whole second "iat" holds.
+		payload = appendPythonFloat(payload, float64(f.login.Add(p.freshFor).UnixMicro())/1e6)
 	} else {
 		payload = strconv.AppendBool(payload, f.typ == AccessToken && f.fresh)
 	}
@@ -444,6 +477,12 @@ func (m *Manager) signFlask(f *tokenFields) (string, error) {
 	}
 	payload = append(payload, `,"exp":`...)
 	payload = strconv.AppendInt(payload, f.expiresAt.Unix(), 10)
+	// The session link, which Flask-JWT-Extended ignores: it lets Logout
+	// and rotation reach every token of the login, and LogoutEverywhere
+	// tell a login just before it from one just after.
+	payload = append(payload, `,"sid":"`...)
+	payload = append(payload, f.sessionID...) // base64url: nothing to escape
+	payload = append(payload, '"')
 	if len(f.extra) > 0 {
 		payload = append(payload, ',')
 		payload = append(payload, f.extra[:len(f.extra)-1]...) // drop the last comma

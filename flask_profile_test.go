@@ -190,9 +190,11 @@ func TestFlaskProfileReadsTokens(t *testing.T) {
 			guard:   access, wantErr: freshtoken.ErrInvalidClaims,
 		},
 		{
-			name: "fresh beyond float64", reason: "a number no time can be",
+			name: "fresh beyond float64", reason: "Python reads 1e400 as infinity: fresh for ever",
 			payload: `{"fresh":1e400,"iat":$iat,"jti":"j1","type":"access","sub":"alice","nbf":$iat,"exp":$exp}`,
-			guard:   access, wantErr: freshtoken.ErrInvalidClaims,
+			guard:   fresh,
+			// FreshUntil is the latest time it can name, 2^40 seconds.
+			want: &guardResult{Subject: "alice", Type: freshtoken.AccessToken, Fresh: true, FreshUntil: time.Unix(1<<40, 0).UTC()},
 		},
 		{
 			name: "missing type reads as access", reason: "as Flask fills in type=access",
@@ -215,9 +217,9 @@ func TestFlaskProfileReadsTokens(t *testing.T) {
 			guard:   access, wantErr: freshtoken.ErrExpired,
 		},
 		{
-			name: "expired token without identity", reason: "Flask checks exp before the identity claim",
+			name: "expired token without identity", reason: `Flask decodes an expired token again without exp and answers "Missing claim"`,
 			payload: `{"fresh":true,"iat":$iat,"jti":"j1","type":"access","nbf":$iat,"exp":$now}`,
-			guard:   access, wantErr: freshtoken.ErrExpired,
+			guard:   access, wantErr: freshtoken.ErrInvalidClaims,
 		},
 		{
 			name: "access token as refresh token", reason: "mutually exclusive types",
@@ -498,28 +500,31 @@ func TestFlaskProfileWritesFlaskTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	iat := strconv.FormatInt(loginTime.Unix(), 10)
+	// Both tokens carry the session link freshtoken adds, which
+	// Flask-JWT-Extended ignores: one session ID for the whole login.
+	sessions := map[string]bool{}
 	tests := []struct {
 		name      string
 		tok       string
 		wantNames []string
-		want      map[string]string // claim: raw JSON; "" for the random UUIDs
+		want      map[string]string // claim: raw JSON; "" for the random UUIDs and the session ID
 	}{
 		{
 			name:      "access",
 			tok:       pair.Access,
-			wantNames: []string{"fresh", "iat", "jti", "type", "sub", "nbf", "csrf", "aud", "iss", "exp", "role"},
+			wantNames: []string{"fresh", "iat", "jti", "type", "sub", "nbf", "csrf", "aud", "iss", "exp", "sid", "role"},
 			want: map[string]string{
 				"fresh": "true", "iat": iat, "jti": "", "type": `"access"`, "sub": `"alice"`, "nbf": iat, "csrf": "",
-				"aud": `"api"`, "iss": `"auth"`, "exp": strconv.FormatInt(loginTime.Add(freshtoken.DefaultAccessTTL).Unix(), 10), "role": `"admin"`,
+				"aud": `"api"`, "iss": `"auth"`, "exp": strconv.FormatInt(loginTime.Add(freshtoken.DefaultAccessTTL).Unix(), 10), "sid": "", "role": `"admin"`,
 			},
 		},
 		{
 			name:      "refresh",
 			tok:       pair.Refresh,
-			wantNames: []string{"fresh", "iat", "jti", "type", "sub", "nbf", "csrf", "aud", "iss", "exp", "role"},
+			wantNames: []string{"fresh", "iat", "jti", "type", "sub", "nbf", "csrf", "aud", "iss", "exp", "sid", "role"},
 			want: map[string]string{
 				"fresh": "false", "iat": iat, "jti": "", "type": `"refresh"`, "sub": `"alice"`, "nbf": iat, "csrf": "",
-				"aud": `"api"`, "iss": `"auth"`, "exp": strconv.FormatInt(loginTime.Add(freshtoken.DefaultRefreshTTL).Unix(), 10), "role": `"admin"`,
+				"aud": `"api"`, "iss": `"auth"`, "exp": strconv.FormatInt(loginTime.Add(freshtoken.DefaultRefreshTTL).Unix(), 10), "sid": "", "role": `"admin"`,
 			},
 		},
 	}
@@ -542,11 +547,23 @@ func TestFlaskProfileWritesFlaskTokens(t *testing.T) {
 					}
 					got[name] = ""
 				}
+				if name == "sid" {
+					var s string
+					if err := json.Unmarshal(v, &s); err != nil || len(s) != 33 {
+						t.Errorf("sid = %s, want a session ID of 33 base64url characters", v)
+					}
+					sessions[s] = true
+					got[name] = ""
+				}
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("got claims %v, want %v (-want +got):\n%s", got, tt.want, diff)
 			}
 		})
+	}
+
+	if len(sessions) != 1 {
+		t.Errorf("the login's tokens name %d sessions, want 1: %v", len(sessions), sessions)
 	}
 
 	// A refresh makes a non-fresh access token with a new csrf value and

@@ -42,6 +42,17 @@ func (m *Manager) check(ctx context.Context, tok string, want TokenType) (*Claim
 	if err != nil {
 		return nil, err
 	}
+	if m.flask != nil {
+		// Flask-JWT-Extended judges the times, issuer, audience and
+		// identity before the type.
+		if err := m.judgeFlask(c); err != nil {
+			return nil, err
+		}
+		if c.Type != want {
+			return nil, errorf(ErrWrongType, "got "+c.Type.String()+" token, want "+want.String())
+		}
+		return c, nil
+	}
 	if c.Type != want {
 		return nil, errorf(ErrWrongType, "got "+c.Type.String()+" token, want "+want.String())
 	}
@@ -67,6 +78,12 @@ func (m *Manager) validate(c *Claims) error {
 	if c.IssuedAt.After(latest) || c.NotBefore.After(latest) {
 		return errorf(ErrNotYetValid, "issued in the future or not valid yet")
 	}
+	return m.checkLifetime(c)
+}
+
+// checkLifetime refuses a token that lives longer than its type's TTL, or
+// whose login comes after its issue.
+func (m *Manager) checkLifetime(c *Claims) error {
 	ttl := m.accessTTL
 	if c.Type == RefreshToken {
 		ttl = m.refreshTTL

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,10 +27,7 @@ const maxMembers = 64
 // key and algorithm, signature, claims and their JSON types. The header's
 // "typ" and the "type" claim must agree.
 func (m *Manager) parse(ctx context.Context, tok string) (*Claims, error) {
-	if m.flask != nil {
-		return m.parseFlask(ctx, tok)
-	}
-	c, _, err := m.parseOwn(ctx, tok)
+	c, _, err := m.prove(ctx, tok)
 	return c, err
 }
 
@@ -528,17 +526,27 @@ func addExtra(c *Claims, name, value string) error {
 }
 
 // unmarshalAny is json.Unmarshal into an interface, apart from addExtra so
-// that the common path does not move addExtra's value to the heap.
+// that the common path does not move addExtra's value to the heap. A value
+// holding a number beyond float64's range, which json.Unmarshal refuses
+// but other JSON writers (Python's among them) produce, is decoded with
+// json.Number for its numbers instead.
 func unmarshalAny(v string) (x any, err error) {
-	err = json.Unmarshal([]byte(v), &x)
+	if err = json.Unmarshal([]byte(v), &x); err == nil {
+		return x, nil
+	}
+	d := json.NewDecoder(strings.NewReader(v))
+	d.UseNumber()
+	x = nil
+	err = d.Decode(&x)
 	return x, err
 }
 
 // jsonScalar decodes a string, number, boolean or null to the value
-// json.Unmarshal would store in an interface, without its reflection. It
-// leaves objects, arrays, escaped strings, strings that are not valid UTF-8
-// (json.Unmarshal replaces their bytes) and numbers out of float64's range
-// (an error for json.Unmarshal) to json.Unmarshal: ok is false.
+// json.Unmarshal would store in an interface, without its reflection; a
+// number beyond float64's range, which json.Unmarshal refuses, becomes a
+// json.Number. It leaves objects, arrays, escaped strings and strings that
+// are not valid UTF-8 (json.Unmarshal replaces their bytes) to
+// json.Unmarshal: ok is false.
 func jsonScalar(v string) (any, bool) {
 	switch v[0] {
 	case '"':
@@ -558,6 +566,9 @@ func jsonScalar(v string) (any, bool) {
 	}
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil {
+		if errors.Is(err, strconv.ErrRange) {
+			return json.Number(v), true
+		}
 		return nil, false
 	}
 	return f, true

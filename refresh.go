@@ -34,13 +34,18 @@ func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Pair, erro
 		// after iat) and no guard would ever accept it.
 		now = rc.IssuedAt
 	}
-	exp := now.Add(m.accessTTL)
-	if exp.After(rc.ExpiresAt) {
-		exp = rc.ExpiresAt
+	// The new tokens end with the refresh token. Inside the leeway after
+	// its "exp" (which the guard grants because another server's clock
+	// may run behind), Refresh agrees with the guard, as
+	// Flask-JWT-Extended's refresh view does: the new tokens live one
+	// second, the least a token can, plus the leeway every guard grants.
+	end := rc.ExpiresAt
+	if !end.After(now) {
+		end = now.Add(time.Second)
 	}
-	if !exp.After(now) {
-		// Only reachable inside the leeway: the session is over.
-		return nil, errorf(ErrExpired, "the refresh token expires now")
+	exp := now.Add(m.accessTTL)
+	if exp.After(end) {
+		exp = end
 	}
 	if m.rotate && m.refreshIdle > 0 && !now.Before(rc.IssuedAt.Add(m.refreshIdle)) {
 		return nil, errorf(ErrExpired, "the session was idle for longer than RefreshIdleTTL")
@@ -63,7 +68,7 @@ func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Pair, erro
 	// rotation never makes a session outlive RefreshTTL.
 	refresh := tokenFields{
 		typ: RefreshToken, subject: rc.Subject, sessionID: rc.SessionID,
-		issuedAt: now, expiresAt: rc.ExpiresAt, authTime: rc.AuthTime, extra: rc.rawExtra,
+		issuedAt: now, expiresAt: end, authTime: rc.AuthTime, extra: rc.rawExtra,
 	}
 	if err := setIDs(&refresh, rc.CSRF != ""); err != nil {
 		return nil, err

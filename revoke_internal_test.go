@@ -16,7 +16,7 @@ func TestLoginTime(t *testing.T) {
 		authTime     time.Time
 		want         time.Time
 	}{
-		{"with login time", "the session ID carries microseconds", withTime, authTime, login.Truncate(time.Microsecond)},
+		{"with login time", "the session ID carries nanoseconds", withTime, authTime, login},
 		{"plain random ID", "no login time: the start of the auth_time second", random, authTime, authTime},
 		{"other second", "a login time outside the auth_time second is not believed", withTime, authTime.Add(time.Second), authTime.Add(time.Second)},
 		{"bad base64", "an undecodable tail is not believed", random + "!!!!!!!!!!!", authTime, authTime},

@@ -385,6 +385,9 @@ func WithClaims(claims map[string]any) IssueOption {
 			if err != nil {
 				return errorf(ErrInvalidConfig, fmt.Sprintf("claim %q: %v", name, err))
 			}
+			if err := readableClaim(name, v); err != nil {
+				return err
+			}
 			o.extra = appendString(o.extra, name)
 			o.extra = append(o.extra, ':')
 			o.extra = append(o.extra, v...)
@@ -393,6 +396,32 @@ func WithClaims(claims map[string]any) IssueOption {
 		o.names = append(o.names, names...)
 		return nil
 	}
+}
+
+// readableClaim runs an application claim, as Issue would write it,
+// through the reader the guards use, so that Issue never writes a token its
+// own guards refuse. json.Marshal passes a json.RawMessage through with
+// invalid UTF-8 or an escaped lone surrogate ("\ud800") in it, both of
+// which the guards refuse.
+func readableClaim(name string, v []byte) error {
+	obj := make([]byte, 0, len(name)+len(v)+4)
+	obj = append(obj, '{')
+	obj = appendString(obj, name)
+	obj = append(obj, ':')
+	obj = append(obj, v...)
+	obj = append(obj, '}')
+	var o object[string]
+	err := o.open(string(obj))
+	if err == nil {
+		var value string
+		if _, value, _, err = o.next(); err == nil {
+			err = addExtra(new(Claims), name, value)
+		}
+	}
+	if err != nil {
+		return errorf(ErrInvalidConfig, fmt.Sprintf("claim %q would make a token the guards refuse: %v", name, err))
+	}
+	return nil
 }
 
 // WithCSRF gives each token a random "csrf" claim, for clients that keep
@@ -457,7 +486,7 @@ func (m *Manager) Issue(ctx context.Context, subject string, opts ...IssueOption
 	}
 	access := tokenFields{
 		typ: AccessToken, subject: subject, id: ids[0], sessionID: sid, csrf: ids[2],
-		issuedAt: now, expiresAt: now.Add(m.accessTTL), authTime: now, fresh: true, extra: o.extra,
+		issuedAt: now, expiresAt: now.Add(m.accessTTL), authTime: now, login: login, fresh: true, extra: o.extra,
 	}
 	return m.signPair(&access, &refresh)
 }
@@ -482,6 +511,7 @@ type tokenFields struct {
 	csrf                string // empty: no csrf claim
 	issuedAt, expiresAt time.Time
 	authTime            time.Time
+	login               time.Time // the exact login instant; zero for refreshed tokens
 	fresh               bool
 	extra               []byte // `"k":v,` pairs, each ending in a comma
 }

@@ -310,7 +310,9 @@ func TestKeysExpireWithTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	session := login.RefreshExpiresAt.Sub(clk.Now()) + freshtoken.DefaultLeeway
+	// A session's entries outlast its refresh token by two leeways and a
+	// second: a Refresh inside the leeway makes tokens of one second.
+	session := login.RefreshExpiresAt.Sub(clk.Now()) + 2*freshtoken.DefaultLeeway + time.Second
 	want := map[string]time.Duration{
 		"expiry:r:{" + rc.SessionID + "}":          session,
 		"expiry:s:{" + rc.SessionID + "}:" + rc.ID: session,
