@@ -15,7 +15,9 @@ import (
 
 // CookieConfig names and shapes the cookies. The zero value of every field
 // means the default stated beside it; the default names are
-// Flask-JWT-Extended's.
+// Flask-JWT-Extended's, so that a Flask service on the same site can read
+// the same cookies; HostPrefix trades that for cookies no other subdomain
+// can plant.
 type CookieConfig struct {
 	// AccessName is the cookie that holds the access token (HttpOnly, path
 	// "/"). Zero: "access_token_cookie".
@@ -37,18 +39,59 @@ type CookieConfig struct {
 	// RefreshPath limits where browsers send the refresh cookie. Set it to
 	// the common path prefix of the refresh and logout endpoints (say
 	// "/auth/") so the long-lived token travels nowhere else. Zero: "/".
+	// It must be "/" with HostPrefix.
 	RefreshPath string
 	// Domain is the cookies' Domain attribute. Zero: none, so only the
-	// host that set the cookies receives them, not its subdomains.
+	// host that set the cookies receives them, not its subdomains. It must
+	// be empty with HostPrefix.
 	Domain string
 	// SameSite is the cookies' SameSite attribute. Zero: http.SameSiteLaxMode.
 	// http.SameSiteNoneMode cannot be combined with Insecure.
 	SameSite http.SameSite
 	// Insecure drops the Secure attribute, so browsers also send the
 	// cookies over plain http, where anyone on the path can read them. Only
-	// for development on http://localhost.
+	// for development on http://localhost. It cannot be combined with
+	// HostPrefix.
 	Insecure bool
+
+	// HostPrefix puts "__Host-" in front of the four cookie names above,
+	// given or default ("__Host-access_token_cookie", ...), for the cookies
+	// SetCookies and ClearCookies write and the ones FromCookie reads; page
+	// scripts read "__Host-csrf_access_token" and "__Host-csrf_refresh_token".
+	// Zero: false, the plain names.
+	//
+	// Browsers keep a "__Host-" cookie only when the host itself set it over
+	// https with Secure, Path=/ and no Domain (RFC 6265bis §4.1.3.2). Without
+	// the prefix, any other subdomain of the site (a user-content host, a
+	// forgotten staging app, one taken over through a dangling DNS record),
+	// or an attacker who rewrites any plain-http page of it, can plant its
+	// own token and CSRF cookies for this host ("cookie tossing"). A victim
+	// who has none of the real cookies is then silently logged in as the
+	// attacker, and whatever they enter lands in the attacker's account
+	// (login CSRF). With HostPrefix, such cookies cannot carry the prefixed
+	// names, and the middleware never reads the plain ones.
+	//
+	// Use it wherever other subdomains of the site are not fully trusted or
+	// any of them is served over plain http, and in every new application
+	// whose cookies no Flask-JWT-Extended service must read. It is off by
+	// default because it renames the cookies: a Flask service sharing them
+	// must then be configured with the same names (JWT_ACCESS_COOKIE_NAME and
+	// its siblings).
+	//
+	// A "__Host-" cookie must be Secure, have Path=/ and carry no Domain, so
+	// NewMiddleware refuses HostPrefix together with Insecure, a Domain or a
+	// RefreshPath other than "/", rather than write cookies that browsers
+	// would drop. The refresh cookie then travels with every request to the
+	// host, as with the default RefreshPath; that is the price of a cookie
+	// no other host can plant. Because the cookies must be Secure, an app
+	// served over plain http://localhost gets them only from a browser that
+	// counts localhost as secure, as Chrome does; leave HostPrefix off there
+	// otherwise.
+	HostPrefix bool
 }
+
+// hostPrefix is the cookie name prefix of CookieConfig.HostPrefix.
+const hostPrefix = "__Host-"
 
 // withDefaults fills in the defaults and checks the result.
 func (c CookieConfig) withDefaults() (CookieConfig, error) {
@@ -66,6 +109,14 @@ func (c CookieConfig) withDefaults() (CookieConfig, error) {
 	if c.SameSite == 0 {
 		c.SameSite = http.SameSiteLaxMode
 	}
+	if c.HostPrefix {
+		if err := c.checkHostPrefix(); err != nil {
+			return c, err
+		}
+		for _, name := range []*string{&c.AccessName, &c.RefreshName, &c.AccessCSRFName, &c.RefreshCSRFName} {
+			*name = hostPrefix + *name
+		}
+	}
 	names := []string{c.AccessName, c.RefreshName, c.AccessCSRFName, c.RefreshCSRFName}
 	for i, name := range names {
 		probe := http.Cookie{Name: name, Value: "x", Path: c.RefreshPath, Domain: c.Domain}
@@ -76,6 +127,13 @@ func (c CookieConfig) withDefaults() (CookieConfig, error) {
 			if name == other {
 				return c, errorf(ErrInvalidConfig, "Cookies: two cookies are named "+name)
 			}
+		}
+		path := "/"
+		if name == c.RefreshName {
+			path = c.RefreshPath
+		}
+		if err := c.checkNamePrefix(name, path); err != nil {
+			return c, err
 		}
 	}
 	if !strings.HasPrefix(c.RefreshPath, "/") {
@@ -88,6 +146,51 @@ func (c CookieConfig) withDefaults() (CookieConfig, error) {
 		return c, errorf(ErrInvalidConfig, "browsers refuse SameSite=None cookies without Secure")
 	}
 	return c, nil
+}
+
+// checkHostPrefix refuses the fields that would break the "__Host-" rules,
+// naming all of them so that one fix suffices. It runs before the prefix
+// goes on, so it also catches a name that already carries one.
+func (c *CookieConfig) checkHostPrefix() error {
+	var bad []string
+	if c.Insecure {
+		bad = append(bad, "Insecure")
+	}
+	if c.Domain != "" {
+		bad = append(bad, "a Domain")
+	}
+	if c.RefreshPath != "/" {
+		bad = append(bad, `a RefreshPath other than "/"`)
+	}
+	if len(bad) > 0 {
+		return errorf(ErrInvalidConfig, "Cookies.HostPrefix cannot be combined with "+strings.Join(bad, ", ")+
+			`: browsers drop a "__Host-" cookie unless it is Secure, has Path=/ and no Domain`)
+	}
+	for _, name := range []string{c.AccessName, c.RefreshName, c.AccessCSRFName, c.RefreshCSRFName} {
+		if hasPrefixFold(name, hostPrefix) || hasPrefixFold(name, "__Secure-") {
+			return errorf(ErrInvalidConfig, "Cookies: with HostPrefix, give the name "+name+` without its prefix; HostPrefix adds "__Host-"`)
+		}
+	}
+	return nil
+}
+
+// checkNamePrefix holds a cookie whose name was given with a prefix to the
+// rules browsers enforce for it (RFC 6265bis §4.1.3). Browsers drop a cookie
+// that breaks them without a word, so the login would seem to work while the
+// browser kept nothing. Newer browsers match the prefixes without regard to
+// case, hence the fold.
+func (c *CookieConfig) checkNamePrefix(name, path string) error {
+	switch {
+	case hasPrefixFold(name, hostPrefix) && (c.Insecure || c.Domain != "" || path != "/"):
+		return errorf(ErrInvalidConfig, "Cookies: browsers drop the cookie "+name+` unless Insecure is off, Domain is empty and its path is "/" (RefreshPath, for the refresh cookie); or set HostPrefix and give the name without its prefix`)
+	case hasPrefixFold(name, "__Secure-") && c.Insecure:
+		return errorf(ErrInvalidConfig, "Cookies: the cookie "+name+" cannot be combined with Insecure")
+	}
+	return nil
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // SetCookies puts a Pair from Issue or Refresh into cookies: the access
@@ -171,7 +274,8 @@ func (mw *Middleware) csrfOf(tok string, want TokenType) (string, error) {
 // cookieToken returns the value of the named cookie, "" when there is none.
 // Two cookies of that name fail with ErrMalformed: another site on a shared
 // parent domain may have planted one ("cookie tossing"), and there is no
-// telling which is real.
+// telling which is real. That catches a planted cookie only beside the real
+// one; CookieConfig.HostPrefix keeps planted cookies out altogether.
 func cookieToken(r *http.Request, name string) (string, error) {
 	cs := r.CookiesNamed(name)
 	switch len(cs) {

@@ -214,6 +214,15 @@ func TestSetCookiesAttributes(t *testing.T) {
 				{Name: "rc", Path: "/", Domain: "example.com", Expires: refreshExp, SameSite: http.SameSiteStrictMode},
 			},
 		},
+		{
+			"host prefix", CookieConfig{AccessName: "at", HostPrefix: true, SameSite: http.SameSiteStrictMode},
+			[]http.Cookie{
+				{Name: "__Host-at", Path: "/", Expires: accessExp, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode},
+				{Name: "__Host-csrf_access_token", Path: "/", Expires: accessExp, Secure: true, SameSite: http.SameSiteStrictMode},
+				{Name: "__Host-refresh_token_cookie", Path: "/", Expires: refreshExp, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode},
+				{Name: "__Host-csrf_refresh_token", Path: "/", Expires: refreshExp, Secure: true, SameSite: http.SameSiteStrictMode},
+			},
+		},
 	}
 	for _, tt := range tests {
 		mw := newWebMiddleware(t, m, MiddlewareConfig{Cookies: tt.cfg})
@@ -233,8 +242,12 @@ func TestSetCookiesAttributes(t *testing.T) {
 		mw.ClearCookies(rec)
 		cleared := derefCookies(rec.Result().Cookies())
 		for i := range cleared {
-			if want := tt.want[i]; cleared[i].Name != want.Name || cleared[i].Path != want.Path || cleared[i].MaxAge != -1 || cleared[i].Value != "" {
-				t.Errorf("%s: ClearCookies sent %v, want %s at %s deleted", tt.name, cleared[i], want.Name, want.Path)
+			// A browser deletes a cookie only through a Set-Cookie with the
+			// same name, path and domain, and drops a "__Host-" one that is
+			// not Secure, so the deletion must carry them all.
+			want, got := tt.want[i], cleared[i]
+			if got.Name != want.Name || got.Path != want.Path || got.Domain != want.Domain || got.Secure != want.Secure || got.MaxAge != -1 || got.Value != "" {
+				t.Errorf("%s: ClearCookies sent %v, want %s at %s (domain %q, secure %t) deleted", tt.name, got, want.Name, want.Path, want.Domain, want.Secure)
 			}
 		}
 	}
@@ -313,6 +326,174 @@ func TestCookiesFlaskProfile(t *testing.T) {
 		got := send(t, c, "POST", srv.URL+"/email", tt.header)
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("%s: got %+v, want %+v (-want +got):\n%s", tt.name, got, tt.want, diff)
+		}
+	}
+}
+
+// tossed returns the cookies an attacker would plant in a victim's browser
+// from a sibling subdomain ("cookie tossing"): the attacker's own tokens and
+// CSRF values under the default names, which the attacker's page can set
+// with Domain=<parent> or over plain http. The browser then sends them to
+// this host like its own.
+func tossed(t *testing.T, m *Manager, mw *Middleware) []*http.Cookie {
+	t.Helper()
+	p := issue(t, m, "attacker", WithCSRF())
+	ac, err := mw.csrfOf(p.Access, AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := mw.csrfOf(p.Refresh, RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []*http.Cookie{
+		{Name: "access_token_cookie", Value: p.Access, Path: "/"},
+		{Name: "csrf_access_token", Value: ac, Path: "/"},
+		{Name: "refresh_token_cookie", Value: p.Refresh, Path: "/"},
+		{Name: "csrf_refresh_token", Value: rc, Path: "/"},
+	}
+}
+
+// TestCookiesTossedLogin is the login CSRF that HostPrefix exists for: a
+// victim with no session of their own carries the attacker's planted
+// cookies. With the default names the middleware takes them, and the page,
+// reading the planted CSRF cookie, passes the CSRF check too; with
+// HostPrefix the request holds no token.
+func TestCookiesTossedLogin(t *testing.T) {
+	m := newWebManager(t, Config{})
+	plant := tossed(t, m, newWebMiddleware(t, m, MiddlewareConfig{}))
+	csrf := func(c *http.Cookie) http.Header { return http.Header{"X-Csrf-Token": {c.Value}} }
+	missing := answer{Status: 401, Challenge: "Bearer", Body: errorBody("missing_token", "No token was sent")}
+	tests := []struct {
+		name   string
+		cfg    CookieConfig
+		method string
+		path   string
+		header http.Header
+		want   answer
+		reason string
+	}{
+		{"default names", CookieConfig{}, "POST", "/email", csrf(plant[1]), answer{Status: 200, Body: "access attacker fresh=true"},
+			"the flaw, kept by default for Flask-JWT-Extended: the victim acts in the attacker's account"},
+		{"host prefix, safe method", CookieConfig{HostPrefix: true}, "GET", "/profile", nil, missing,
+			"the plain access cookie is never read"},
+		{"host prefix, with the planted CSRF value", CookieConfig{HostPrefix: true}, "POST", "/email", csrf(plant[1]), missing,
+			"no token: not even the CSRF check is reached"},
+		{"host prefix, refresh", CookieConfig{HostPrefix: true}, "POST", "/auth/refresh", csrf(plant[3]), missing,
+			"the plain refresh cookie is never read either"},
+	}
+	for _, tt := range tests {
+		mw := newWebMiddleware(t, m, MiddlewareConfig{Sources: []Source{FromCookie}, Cookies: tt.cfg})
+		srv := newCookieServer(t, m, mw, WithCSRF())
+		c, _ := browser(t, srv)
+		u, _ := url.Parse(srv.URL)
+		c.Jar.SetCookies(u, plant)
+		got := send(t, c, tt.method, srv.URL+tt.path, tt.header)
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s: got %+v, want %+v (-want +got):\n%s\n%s", tt.name, got, tt.want, diff, tt.reason)
+		}
+	}
+}
+
+// TestCookiesHostPrefix runs a browser session with HostPrefix over real
+// HTTPS while the attacker's planted cookies sit beside the real ones: the
+// middleware reads only the "__Host-" cookies, and the double-submit check
+// works with the "__Host-" CSRF cookies.
+func TestCookiesHostPrefix(t *testing.T) {
+	m := newWebManager(t, Config{})
+	mw := newWebMiddleware(t, m, MiddlewareConfig{
+		Realm:   "api",
+		Sources: []Source{FromCookie},
+		Cookies: CookieConfig{HostPrefix: true},
+	})
+	srv := newCookieServer(t, m, mw, WithCSRF())
+	c, cookie := browser(t, srv)
+	u, _ := url.Parse(srv.URL)
+	plant := tossed(t, m, mw)
+	c.Jar.SetCookies(u, plant)
+
+	if a := send(t, c, "POST", srv.URL+"/login", nil); a.Status != 200 {
+		t.Fatalf("login: %+v", a)
+	}
+	accessCSRF, refreshCSRF := cookie("__Host-csrf_access_token"), cookie("__Host-csrf_refresh_token")
+	if accessCSRF == "" || refreshCSRF == "" {
+		t.Fatalf("CSRF cookies %q and %q, want both set", accessCSRF, refreshCSRF)
+	}
+	csrf := func(v string) http.Header { return http.Header{"X-Csrf-Token": {v}} }
+	planted := "access_token_cookie csrf_access_token csrf_refresh_token refresh_token_cookie"
+	refused := answer{Status: 403, Body: errorBody("csrf_failed", "The CSRF header is missing or does not match the token")}
+	ok := answer{Status: 200, Body: "access user-1 fresh=true"}
+	steps := []struct {
+		name   string
+		method string
+		path   string
+		header http.Header
+		want   answer
+		reason string
+	}{
+		{"seen", "GET", "/seen", nil, answer{Status: 200, Body: "__Host-access_token_cookie __Host-csrf_access_token __Host-csrf_refresh_token __Host-refresh_token_cookie " + planted},
+			"the browser sends both sets; the refresh cookie is at / under __Host-"},
+		{"safe method", "GET", "/profile", nil, ok, "the planted access cookie is ignored"},
+		{"prefixed CSRF value", "POST", "/email", csrf(accessCSRF), ok, "double submit with __Host-csrf_access_token"},
+		{"planted CSRF value", "POST", "/email", csrf(plant[1].Value), refused, "the attacker's value is not the victim's token's"},
+		{"no header", "POST", "/email", nil, refused, "what a forged cross-site form sends"},
+		{"refresh", "POST", "/auth/refresh", csrf(refreshCSRF), answer{Status: 200}, "double submit with __Host-csrf_refresh_token"},
+		{"logout", "POST", "/auth/logout", csrf(refreshCSRF), answer{Status: 200}, ""},
+		{"seen after logout", "GET", "/seen", nil, answer{Status: 200, Body: planted}, "ClearCookies deleted the __Host- cookies, and only those"},
+		{"profile after logout", "GET", "/profile", nil, answer{Status: 401, Challenge: `Bearer realm="api"`, Body: errorBody("missing_token", "No token was sent")},
+			"the planted cookies are left, and still not read"},
+	}
+	for _, s := range steps {
+		got := send(t, c, s.method, srv.URL+s.path, s.header)
+		if diff := cmp.Diff(s.want, got); diff != "" {
+			t.Errorf("%s: got %+v, want %+v (-want +got):\n%s\n%s", s.name, got, s.want, diff, s.reason)
+		}
+	}
+}
+
+// TestCookieConfigPrefixes checks that NewMiddleware refuses cookies that
+// browsers would drop for their "__Host-" or "__Secure-" name (RFC 6265bis
+// §4.1.3), naming what to change, and accepts the ones they keep.
+func TestCookieConfigPrefixes(t *testing.T) {
+	m := newWebManager(t, Config{})
+	tests := []struct {
+		name    string
+		cfg     CookieConfig
+		mention []string // in the error; nil: the config is accepted
+		reason  string
+	}{
+		{"host prefix, insecure", CookieConfig{HostPrefix: true, Insecure: true}, []string{"HostPrefix", "Insecure"}, "__Host- needs Secure"},
+		{"host prefix, domain", CookieConfig{HostPrefix: true, Domain: "example.com"}, []string{"HostPrefix", "Domain"}, "__Host- needs no Domain"},
+		{"host prefix, refresh path", CookieConfig{HostPrefix: true, RefreshPath: "/auth/"}, []string{"HostPrefix", "RefreshPath"}, "__Host- needs Path=/"},
+		{"host prefix, all three", CookieConfig{HostPrefix: true, Insecure: true, Domain: "example.com", RefreshPath: "/auth/"}, []string{"Insecure", "Domain", "RefreshPath"}, "one error names every field to fix"},
+		{"host prefix, prefixed name", CookieConfig{HostPrefix: true, AccessName: "__Host-at"}, []string{"__Host-at"}, "it would become __Host-__Host-at"},
+		{"host prefix, secure prefix in another case", CookieConfig{HostPrefix: true, RefreshCSRFName: "__secure-rc"}, []string{"__secure-rc"}, "browsers match prefixes without regard to case"},
+		{"hand-prefixed, domain", CookieConfig{AccessName: "__Host-at", Domain: "example.com"}, []string{"__Host-at", "Domain"}, "the browser would drop it silently"},
+		{"hand-prefixed, refresh path", CookieConfig{RefreshName: "__Host-rt", RefreshPath: "/auth/"}, []string{"__Host-rt", "RefreshPath"}, ""},
+		{"hand-prefixed in another case, insecure", CookieConfig{AccessCSRFName: "__HOST-ac", Insecure: true}, []string{"__HOST-ac", "Insecure"}, ""},
+		{"secure prefix, insecure", CookieConfig{RefreshName: "__Secure-rt", Insecure: true}, []string{"__Secure-rt", "Insecure"}, "__Secure- needs Secure"},
+
+		{"host prefix, samesite none", CookieConfig{HostPrefix: true, SameSite: http.SameSiteNoneMode}, nil, "it is Secure"},
+		{"host prefix, own names", CookieConfig{HostPrefix: true, AccessName: "at", RefreshName: "rt"}, nil, ""},
+		{"hand-prefixed, defaults", CookieConfig{AccessName: "__Host-at", RefreshName: "__Host-rt"}, nil, "configs that worked before HostPrefix keep working"},
+		{"secure prefix, refresh path", CookieConfig{RefreshName: "__Secure-rt", RefreshPath: "/auth/", Domain: "example.com"}, nil, "__Secure- asks for Secure only"},
+	}
+	for _, tt := range tests {
+		mw, err := NewMiddleware(m, MiddlewareConfig{Cookies: tt.cfg})
+		if tt.mention == nil {
+			if err != nil {
+				t.Errorf("%s: NewMiddleware: %v, want it accepted (%s)", tt.name, err, tt.reason)
+			}
+			continue
+		}
+		if mw != nil || !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%s: NewMiddleware = %v, %v; want nil, ErrInvalidConfig (%s)", tt.name, mw, err, tt.reason)
+			continue
+		}
+		for _, word := range tt.mention {
+			if !strings.Contains(err.Error(), word) {
+				t.Errorf("%s: error %q does not mention %s (%s)", tt.name, err, word, tt.reason)
+			}
 		}
 	}
 }

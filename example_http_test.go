@@ -128,6 +128,39 @@ func ExampleMiddleware_SetCookies() {
 	// csrf_refresh_token path=/ httponly=false secure=true expires=2026-03-31 09:00:00
 }
 
+// With HostPrefix every cookie name starts with "__Host-", which browsers
+// keep only when this host set it Secure, at Path=/ and without Domain: no
+// other subdomain can plant a token or CSRF cookie. Page scripts read the CSRF
+// value from "__Host-csrf_access_token".
+func ExampleMiddleware_SetCookies_hostPrefix() {
+	m := must(freshtoken.New(freshtoken.Config{Key: exampleKey(), Now: newClock().Now}))
+	mw := must(freshtoken.NewMiddleware(m, freshtoken.MiddlewareConfig{
+		Sources: []freshtoken.Source{freshtoken.FromCookie},
+		Cookies: freshtoken.CookieConfig{HostPrefix: true},
+	}))
+
+	w := httptest.NewRecorder()
+	pair := must(m.Issue(context.Background(), "user-42", freshtoken.WithCSRF()))
+	if err := mw.SetCookies(w, pair); err != nil {
+		panic(err)
+	}
+	for _, c := range w.Result().Cookies() {
+		fmt.Printf("%s path=%s domain=%q secure=%t\n", c.Name, c.Path, c.Domain, c.Secure)
+	}
+
+	// A narrower refresh path would make browsers drop the refresh cookie.
+	_, err := freshtoken.NewMiddleware(m, freshtoken.MiddlewareConfig{
+		Cookies: freshtoken.CookieConfig{HostPrefix: true, RefreshPath: "/auth/"},
+	})
+	fmt.Println(errors.Is(err, freshtoken.ErrInvalidConfig))
+	// Output:
+	// __Host-access_token_cookie path=/ domain="" secure=true
+	// __Host-csrf_access_token path=/ domain="" secure=true
+	// __Host-refresh_token_cookie path=/ domain="" secure=true
+	// __Host-csrf_refresh_token path=/ domain="" secure=true
+	// true
+}
+
 // A resource server verifies the tokens of an issuing service through the
 // keys it publishes, without ever holding a signing key.
 func ExampleNewVerifier() {
