@@ -22,7 +22,10 @@ var (
 	ErrSignature = errors.New("freshtoken: invalid signature")
 
 	// ErrUnknownKey: the token's "kid" names no key the Manager knows. A
-	// retired key that was removed from Config.VerifyKeys ends up here.
+	// retired key that was removed from Config.VerifyKeys ends up here. For
+	// a Manager from NewVerifier, it is also the answer when the request's
+	// context ended while the JWK Set was being fetched for that kid; the
+	// error then matches ctx.Err() too.
 	ErrUnknownKey = errors.New("freshtoken: unknown signing key")
 
 	// ErrInvalidClaims: a required claim is missing or of the wrong type, the

@@ -3,9 +3,9 @@ package freshtoken
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -27,7 +27,12 @@ import (
 // with WithCSRF), "aud" and "iss" (when Config.Audience and Config.Issuer are
 // set), "exp", and the WithClaims claims. Refresh tokens carry "fresh": false.
 // Issue writes "fresh": true, or, when Config.FreshFor is set, the Unix time
-// the freshness ends, as create_access_token(fresh=timedelta(...)) does.
+// the freshness ends, counted from the login instant to the microsecond, as
+// create_access_token(fresh=timedelta(...)) does. One claim is freshtoken's
+// own: "sid", the session link, which Flask-JWT-Extended reads and ignores.
+// Every token of a login carries it, so Logout, refresh rotation and reuse
+// detection reach the whole login, and LogoutEverywhere tells a login just
+// before it from one just after.
 //
 // Tokens are read as Flask-JWT-Extended reads them, with the Manager's
 // rules on top:
@@ -37,15 +42,27 @@ import (
 //     checked against each configured key of that algorithm in turn,
 //     Config.Key first (so a forged token costs one check per such key);
 //     with one, against the key it names (ErrUnknownKey when there is none).
-//   - "exp", "iat", "jti" and the identity claim are required; "exp", "iat"
-//     and "nbf" are whole seconds. The identity must be a non-empty string:
+//   - "exp", "iat", a non-empty "jti" and the identity claim are required;
+//     "exp", "iat" and "nbf" are whole seconds written as integers. A
+//     "sid" must be a non-empty string; a token without one (as
+//     Flask-JWT-Extended writes them) is its own session, named by its jti.
+//     The identity must be a non-empty string:
 //     integer or object identities (accepted by Flask-JWT-Extended before
 //     4.7, refused by later releases with PyJWT 2.10) fail with
 //     ErrInvalidClaims, so the Flask side must issue str(user.id).
 //   - A missing "type" reads as "access"; "access" and "refresh" are the
-//     only values. A missing "fresh" reads as false; otherwise it is a
-//     boolean or a number (any JSON number), and anything else fails with
-//     ErrInvalidClaims.
+//     only values (compared after decoding escapes, as Python does). A
+//     missing "fresh" reads as false; otherwise it is a boolean or a number
+//     (any JSON number; one beyond float64's range is an infinity, as in
+//     Python), and anything else fails with ErrInvalidClaims.
+//   - "iss" and "aud" are compared only when Config.Issuer and
+//     Config.Audience are set, whatever their type, as PyJWT does; "aud"
+//     may be a string or a list of strings. "csrf" is compared only on a
+//     token from a cookie (a value that is not a string then matches
+//     nothing).
+//   - Times are compared as PyJWT compares them: the current time is cut
+//     to the whole second, and then the leeway (which may have a fraction)
+//     is added or subtracted.
 //   - Freshness is judged exactly as Flask-JWT-Extended judges it: true is
 //     fresh, false is not, and a number is fresh while the current Unix
 //     time (to the microsecond) is not past it, with no leeway. Config.FreshFor
@@ -55,18 +72,24 @@ import (
 //     application claim in Claims.Extra, which Refresh copies. Claim names
 //     written with escapes are refused with ErrMalformed, as in
 //     freshtoken's own format; PyJWT escapes names that are not ASCII.
-//   - As in Flask-JWT-Extended, the signature is checked first, then the
-//     times, issuer and audience, then the identity claim, the type and the
-//     freshness. So an expired refresh token presented as an access token
-//     fails with ErrExpired, where Flask answers "Token has expired".
+//   - The checks run in Flask-JWT-Extended's order: the signature and the
+//     claims' JSON types, then "iat" and "nbf" (ErrNotYetValid), the issuer
+//     and audience, the identity claim (ErrInvalidClaims), then "exp"
+//     (ErrExpired: Flask decodes an expired token again without "exp", so
+//     an expired token without an identity is "Missing claim"), then the
+//     lifetime caps, the type (ErrWrongType) and the freshness. So an
+//     expired refresh token presented as an access token fails with
+//     ErrExpired, where Flask answers "Token has expired".
 //
 // Config's other fields keep their meaning. Config.Leeway defaults to none,
 // as JWT_DECODE_LEEWAY does, so both services accept and refuse a token at
 // the same moment. Config.AccessTTL and RefreshTTL still cap the lifetime of
 // the tokens read: set them to the longest expires_delta the Flask side
-// issues. Flask-JWT-Extended's tokens carry neither "auth_time" nor "sid",
-// so Claims.AuthTime and Claims.SessionID stay empty and RequireLoginWithin
-// refuses every token; use RequireFresh with a freshness window instead.
+// issues. Flask-format tokens carry no "auth_time", so Claims.AuthTime stays
+// empty and RequireLoginWithin refuses every token; use RequireFresh with a
+// freshness window instead. Refresh and RotateRefresh work as in
+// freshtoken's own format; inside the leeway after a refresh token's "exp",
+// Refresh answers as Flask-JWT-Extended's refresh view does (see Refresh).
 type FlaskOptions struct {
 	// IdentityClaim is the claim that holds the subject, as
 	// JWT_IDENTITY_CLAIM. Zero: "sub". It may not be one of the claims
@@ -255,7 +278,10 @@ func readFlaskHeader(hdr []byte) (alg, kid []byte, err error) {
 // Flask-JWT-Extended writes no kid, with each key configured for alg.
 func (m *Manager) verifyFlask(ctx context.Context, alg, kid, input, sig []byte) error {
 	if kid != nil {
-		k := m.findKey(ctx, kid)
+		k, err := m.findKey(ctx, kid)
+		if err != nil {
+			return err
+		}
 		if k == nil {
 			return errorf(ErrUnknownKey, "no key with that kid")
 		}

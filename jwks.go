@@ -1,9 +1,13 @@
 package freshtoken
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -80,7 +84,7 @@ type VerifierConfig struct {
 	// JWKSURL is where the issuing service publishes its keys (its
 	// JWKSHandler), such as "https://auth.example.com/.well-known/jwks.json".
 	// Required. It must use https, or http to a loopback address, unless
-	// InsecureHTTP is set.
+	// InsecureHTTP is set; so must every URL a fetch is redirected to.
 	JWKSURL string
 
 	// Config holds the rules every token must pass, as for New: Issuer,
@@ -92,8 +96,11 @@ type VerifierConfig struct {
 	// verifier never signs. Flask must be nil.
 	Config Config
 
-	// HTTPClient fetches the set. Zero: a client with a 10-second timeout.
-	// Responses over 1 MiB are refused whatever the client.
+	// HTTPClient fetches the set. Zero: a client on http.DefaultTransport.
+	// Whatever the client, each fetch ends after 10 seconds at most,
+	// responses over 1 MiB are refused, and every redirect must keep to the
+	// rule for JWKSURL before the client's own CheckRedirect is consulted.
+	// NewVerifier uses a copy of the client and leaves it unchanged.
 	HTTPClient *http.Client
 
 	// RefreshInterval is how often the set is fetched in the background.
@@ -106,8 +113,8 @@ type VerifierConfig struct {
 	// issuer. Zero: 30 seconds. Negative: no limit.
 	MinRefetchInterval time.Duration
 
-	// InsecureHTTP allows a plain-http JWKSURL to a host other than a
-	// loopback address. Anyone on the network path can then replace the
+	// InsecureHTTP allows a plain-http JWKSURL, or redirect, to a host other
+	// than a loopback address. Anyone on the network path can then replace the
 	// keys and forge tokens; use it only where the network itself is trusted.
 	InsecureHTTP bool
 }
@@ -118,6 +125,11 @@ const (
 	defaultFetchTimeout = 10 * time.Second
 	maxJWKSSize         = 1 << 20
 )
+
+// jwksFetchTimeout bounds each fetch of a JWK Set. NewVerifier reads it
+// once, so the verifier's goroutines never see it change; tests lower it
+// rather than wait ten seconds for an issuer that never answers.
+var jwksFetchTimeout = defaultFetchTimeout
 
 // NewVerifier returns a Manager for a resource server: it verifies tokens
 // with the public keys another service publishes at cfg.JWKSURL, and never
@@ -133,6 +145,9 @@ const (
 // the set stops verifying once a fetch has seen it gone; a failed fetch keeps
 // the keys of the last good one. Symmetric ("oct") keys, keys whose "use" is
 // not "sig" and keys freshtoken cannot use are ignored.
+//
+// A guard waits for a fetch its token set off no longer than its own ctx
+// allows; the fetch goes on for the other callers waiting on it.
 //
 // ctx bounds the background refresh: cancel it when the service stops.
 // The Manager then keeps verifying with the keys it last fetched.
@@ -159,11 +174,16 @@ func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	timeout := jwksFetchTimeout
 	client := cfg.HTTPClient
 	if client == nil {
-		client = &http.Client{Timeout: defaultFetchTimeout}
+		client = &http.Client{}
 	}
-	r := &remoteKeys{url: cfg.JWKSURL, minRefetch: orDefault(cfg.MinRefetchInterval, defaultMinRefetch)}
+	r := &remoteKeys{
+		url:          cfg.JWKSURL,
+		minRefetch:   orDefault(cfg.MinRefetchInterval, defaultMinRefetch),
+		fetchTimeout: timeout,
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	ok := false
@@ -177,7 +197,7 @@ func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Manager, error) {
 	window := min(max(interval/4, time.Second), defaultJWKSRefresh)
 	r.cache = jwk.NewCache(ctx, jwk.WithRefreshWindow(window))
 	err = r.cache.Register(cfg.JWKSURL,
-		jwk.WithHTTPClient(&jwksClient{client: client, insecureHTTP: cfg.InsecureHTTP}),
+		jwk.WithHTTPClient(&jwksClient{client: checkRedirects(client, cfg.InsecureHTTP), timeout: timeout}),
 		jwk.WithRefreshInterval(interval),
 		jwk.WithPostFetcher(jwk.PostFetchFunc(r.install)),
 	)
@@ -220,33 +240,78 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// jwksClient fetches for jwk.Cache: it caps the response size and applies
-// the URL rule to where redirects ended up.
-type jwksClient struct {
-	client       *http.Client
-	insecureHTTP bool
+// checkRedirects returns a copy of client that applies the rule for JWKSURL
+// to every redirect, then the client's own CheckRedirect. Checking only where
+// the redirects end is not enough: whoever answers a plain-http hop in the
+// middle can send the fetch on to an https host of their own, whose keys
+// would then verify their tokens.
+func checkRedirects(client *http.Client, insecureHTTP bool) *http.Client {
+	c := *client // the caller may use its client elsewhere, with its own policy
+	next := client.CheckRedirect
+	if next == nil {
+		next = defaultCheckRedirect
+	}
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if err := checkJWKSURL(req.URL, insecureHTTP); err != nil {
+			return fmt.Errorf("redirect refused: %w", err)
+		}
+		return next(req, via)
+	}
+	return &c
 }
 
+// defaultCheckRedirect is the policy net/http applies when CheckRedirect is
+// nil, which setting our own would otherwise drop.
+func defaultCheckRedirect(_ *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	return nil
+}
+
+// jwksClient fetches for jwk.Cache: every fetch, the first, the periodic
+// ones and the refetches, goes through its Get.
+type jwksClient struct {
+	client  *http.Client // from checkRedirects
+	timeout time.Duration
+}
+
+// Get fetches the set at u. jwk.Cache passes no context, and a caller's
+// client need have no Timeout, so the deadline is set here: without one, an
+// issuer that never answers would hold the cache's few fetch workers for
+// good, and with them every later fetch. The body is read here too, under
+// the same deadline, and closed.
 func (c *jwksClient) Get(u string) (*http.Response, error) {
-	res, err := c.client.Get(u)
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkJWKSURL(res.Request.URL, c.insecureHTTP); err != nil {
-		res.Body.Close()
+	res, err := c.client.Do(req)
+	if err != nil {
 		return nil, err
 	}
-	res.Body = http.MaxBytesReader(nil, res.Body, maxJWKSSize)
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, maxJWKSSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > maxJWKSSize {
+		return nil, errors.New("the JWK Set is larger than 1 MiB")
+	}
+	res.Body = io.NopCloser(bytes.NewReader(body))
 	return res, nil
 }
 
 // remoteKeys are the keys of a remote JWK Set, kept fresh by a jwk.Cache.
 type remoteKeys struct {
-	url        string
-	cache      *jwk.Cache
-	keys       atomic.Pointer[map[string]*key] // replaced whole by install
-	minRefetch time.Duration
-	stopped    atomic.Bool // the cache's context is done: fetching would only time out
+	url          string
+	cache        *jwk.Cache
+	keys         atomic.Pointer[map[string]*key] // replaced whole by install
+	minRefetch   time.Duration
+	fetchTimeout time.Duration
+	stopped      atomic.Bool // the cache's context is done: fetching would only time out
 
 	mu          sync.Mutex
 	lastRefetch time.Time
@@ -294,17 +359,26 @@ func sameKey(a, b *key) bool {
 	return ok && a.id == b.id && a.alg == b.alg && a.hmac == b.hmac && pub.Equal(b.public)
 }
 
-// find returns the key with the given ID. When there is none it fetches the
-// set once more, unless a fetch ran less than minRefetch ago; callers that
-// arrive while a fetch runs wait for it instead of starting another.
-func (r *remoteKeys) find(ctx context.Context, kid []byte, now func() time.Time) *key {
+// lookup returns the key with the given ID, or nil and no error if there is
+// none. When there is none it fetches the set once more, unless a fetch ran
+// less than minRefetch ago; callers that arrive while a fetch runs wait for
+// it instead of starting another. A caller waits no longer than its ctx
+// allows: it then gets an error that wraps ErrUnknownKey and ctx.Err().
+func (r *remoteKeys) lookup(ctx context.Context, kid []byte, now func() time.Time) (*key, error) {
 	if k := (*r.keys.Load())[string(kid)]; k != nil {
-		return k
+		return k, nil
 	}
-	if !r.refetch(now()) {
-		return nil
+	done := r.refetch(now())
+	if done == nil {
+		return nil, nil
 	}
-	return (*r.keys.Load())[string(kid)]
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: the JWK Set was still being fetched: %w", ErrUnknownKey, ctx.Err())
+	}
+	// A failed fetch left the keys as they were, so no error of its own.
+	return (*r.keys.Load())[string(kid)], nil
 }
 
 // holds reports whether k is still one of the set's keys.
@@ -312,36 +386,36 @@ func (r *remoteKeys) holds(k *key) bool {
 	return (*r.keys.Load())[k.id] == k
 }
 
-// refetch fetches the set now if the rate limit allows, and reports whether a
-// fetch succeeded (its own or one it waited for).
-func (r *remoteKeys) refetch(now time.Time) bool {
+// refetch starts a fetch of the set, if the rate limit allows and none runs,
+// and returns a channel closed when the running fetch ends; nil if none runs.
+func (r *remoteKeys) refetch(now time.Time) <-chan struct{} {
 	if r.stopped.Load() {
-		return false
+		return nil
 	}
 	r.mu.Lock()
-	if done := r.inflight; done != nil {
-		r.mu.Unlock()
-		<-done
-		return true
+	defer r.mu.Unlock()
+	if r.inflight != nil {
+		return r.inflight
 	}
 	if !r.lastRefetch.IsZero() && now.Sub(r.lastRefetch) < r.minRefetch {
-		r.mu.Unlock()
-		return false
+		return nil
 	}
 	r.lastRefetch = now
 	done := make(chan struct{})
 	r.inflight = done
-	r.mu.Unlock()
-
-	// The fetch serves every waiting caller, so no single request's context
-	// may cut it short.
-	ctx, cancel := context.WithTimeout(context.Background(), defaultFetchTimeout)
-	_, err := r.cache.Refresh(ctx, r.url)
-	cancel()
-
-	r.mu.Lock()
-	r.inflight = nil
-	r.mu.Unlock()
-	close(done)
-	return err == nil
+	// The fetch serves every caller waiting on it, so it runs on its own
+	// goroutine, which no caller's context cuts short and from which each
+	// caller can walk away when its context ends.
+	go func() {
+		// jwksClient.Get bounds the request; this bounds the wait before it,
+		// for a fetch worker that another fetch may hold as long.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*r.fetchTimeout)
+		r.cache.Refresh(ctx, r.url) // a failed fetch keeps the last keys
+		cancel()
+		r.mu.Lock()
+		r.inflight = nil
+		r.mu.Unlock()
+		close(done)
+	}()
+	return done
 }

@@ -601,3 +601,165 @@ func TestVerifierCacheSurvivesRefetch(t *testing.T) {
 		t.Errorf("token of a key replaced under its kid: %v, want ErrSignature", err)
 	}
 }
+
+// hangGuard is how long a test waits for a call that must not hang before it
+// calls it hung: far beyond any fair answer, so a busy machine cannot make
+// a test fail, only a real hang.
+const hangGuard = 30 * time.Second
+
+// returns runs f and reports whether it returned within hangGuard; if not,
+// it fails the test, and f is left running.
+func returns(t *testing.T, what string, f func()) bool {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+		return true
+	case <-time.After(hangGuard):
+		t.Errorf("%s had not returned after %s", what, hangGuard)
+		return false
+	}
+}
+
+// setFetchTimeout sets the fetch timeout of the verifiers the test builds
+// from now on.
+func setFetchTimeout(t *testing.T, d time.Duration) {
+	old := jwksFetchTimeout
+	jwksFetchTimeout = d
+	t.Cleanup(func() { jwksFetchTimeout = old })
+}
+
+// stall makes iss take every request and never answer, until the client
+// gives up or the test ends. Each request that arrives is sent on the
+// returned channel.
+func stall(t *testing.T, iss *issuerServer) <-chan struct{} {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) }) // runs before iss.Close, which waits for the handlers
+	arrived := make(chan struct{}, 1000)
+	iss.publish(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	return arrived
+}
+
+// TestVerifierRefetchHonoursContext has a token with an unknown kid set off
+// a fetch from an issuer that never answers: the guard returns when its
+// context ends, both the caller that started the fetch and one that waits
+// for it, and refuses the token.
+func TestVerifierRefetchHonoursContext(t *testing.T) {
+	// A fetch timeout far beyond the hang guard: only the guard's own
+	// context can bring it back in time.
+	setFetchTimeout(t, time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	clk := newFakeClock()
+	iss := newIssuerServer(t, newWebManager(t, Config{Now: clk.Now}))
+	v := newWebVerifier(t, ctx, VerifierConfig{JWKSURL: iss.jwksURL(), HTTPClient: &http.Client{}, Config: Config{Now: clk.Now}})
+	arrived := stall(t, iss)
+	unknown := issue(t, newWebManager(t, Config{Key: webKey(2), Now: clk.Now}), "user-1").Access
+
+	for i, who := range []string{"the caller that starts the fetch", "a caller that waits for it"} {
+		reqCtx, cancelReq := context.WithTimeout(ctx, 50*time.Millisecond)
+		var err error
+		if !returns(t, "RequireAccess with a 50 ms deadline, for "+who, func() { _, err = v.RequireAccess(reqCtx, unknown) }) {
+			cancelReq()
+			t.FailNow()
+		}
+		cancelReq()
+		if !errors.Is(err, ErrUnknownKey) {
+			t.Errorf("%s: RequireAccess = %v, want ErrUnknownKey", who, err)
+		}
+		if i == 0 {
+			// The second caller must find the fetch hanging at the issuer.
+			if !returns(t, "waiting for the fetch to reach the issuer", func() { <-arrived }) {
+				t.FailNow()
+			}
+		}
+	}
+	if n := iss.fetches.Load(); n != 2 {
+		t.Errorf("the issuer was fetched %d times, want 2: NewVerifier's, and one for both callers", n)
+	}
+
+	// The lookup says why it gave up, so errors.Is can match the deadline
+	// once readHeader passes its error on.
+	reqCtx, cancelReq := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancelReq()
+	var k *key
+	var err error
+	if returns(t, "lookup with a 50 ms deadline", func() { k, err = v.remote.lookup(reqCtx, []byte("no-such-kid"), clk.Now) }) {
+		if k != nil || !errors.Is(err, ErrUnknownKey) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("lookup = %v, %v; want nil and an error matching ErrUnknownKey and context.DeadlineExceeded", k, err)
+		}
+	}
+}
+
+// TestVerifierFetchTimeout gives the verifier an http.Client without a
+// Timeout and an issuer that stops answering: every fetch must still end,
+// so that the verifier picks up a new key once the issuer answers again.
+// Fetches without a deadline used to hang for good; jwk.Cache fetches with
+// three workers, and three such fetches left it unable to fetch at all.
+func TestVerifierFetchTimeout(t *testing.T) {
+	setFetchTimeout(t, 100*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	clk := newFakeClock()
+	iss := newIssuerServer(t, newWebManager(t, Config{Now: clk.Now}))
+	v := newWebVerifier(t, ctx, VerifierConfig{
+		JWKSURL:            iss.jwksURL(),
+		HTTPClient:         &http.Client{},
+		MinRefetchInterval: -1, // every unknown kid fetches
+		Config:             Config{Now: clk.Now},
+	})
+	next := newWebManager(t, Config{Key: webKey(2), Now: clk.Now})
+	tok := issue(t, next, "user-1").Access
+
+	// The loops run on returns' goroutine, which a hang would leave running:
+	// they report through wrong, never through t.
+	var wrong atomic.Pointer[string]
+	note := func(when string, err error) {
+		s := when + ": RequireAccess = " + fmt.Sprint(err)
+		wrong.Store(&s)
+	}
+	arrived := stall(t, iss)
+	stalled := returns(t, "fetching from the stalled issuer", func() {
+		for n := 0; n < 3; {
+			if _, err := v.RequireAccess(ctx, tok); !errors.Is(err, ErrUnknownKey) {
+				note("issuer stalled, want ErrUnknownKey", err)
+			}
+			for len(arrived) > 0 {
+				<-arrived
+				n++
+			}
+		}
+	})
+	if !stalled {
+		t.FailNow()
+	}
+	if s := wrong.Load(); s != nil {
+		t.Error(*s)
+	}
+
+	iss.publish(next.JWKSHandler())
+	wrong.Store(nil)
+	if !returns(t, "picking up the new key once the issuer answers again", func() {
+		for {
+			_, err := v.RequireAccess(ctx, tok)
+			if err == nil {
+				return
+			}
+			note("last try", err)
+		}
+	}) {
+		if s := wrong.Load(); s != nil {
+			t.Error(*s)
+		}
+	}
+}

@@ -358,7 +358,10 @@ func (m *Manager) readHeader(ctx context.Context, hdr []byte) (TokenType, *key, 
 	if kid == nil {
 		return 0, nil, errorf(ErrMalformed, "header has no kid")
 	}
-	k := m.findKey(ctx, kid)
+	k, err := m.findKey(ctx, kid)
+	if err != nil {
+		return 0, nil, err
+	}
 	if k == nil {
 		return 0, nil, errorf(ErrUnknownKey, "no key with that kid")
 	}
@@ -369,17 +372,19 @@ func (m *Manager) readHeader(ctx context.Context, hdr []byte) (TokenType, *key, 
 }
 
 // findKey returns the configured key with the given ID, or nil. A Manager
-// from NewVerifier then looks in its remote JWK Set.
-func (m *Manager) findKey(ctx context.Context, kid []byte) *key {
+// from NewVerifier then looks in its remote JWK Set, which may fetch the
+// set again: waiting for that ends with ctx, and the error then wraps
+// ErrUnknownKey and ctx.Err().
+func (m *Manager) findKey(ctx context.Context, kid []byte) (*key, error) {
 	for _, k := range m.keys {
 		if k.id == string(kid) {
-			return k
+			return k, nil
 		}
 	}
 	if m.remote != nil {
-		return m.remote.find(ctx, kid, m.now)
+		return m.remote.lookup(ctx, kid, m.now)
 	}
-	return nil
+	return nil, nil
 }
 
 // rawString returns the contents of a JSON string written without escapes.
