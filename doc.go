@@ -77,8 +77,11 @@
 // # Flask-JWT-Extended
 //
 // With Config.Flask set, a Manager reads and writes the tokens
-// Flask-JWT-Extended 4.x reads and writes, and judges freshness as it does,
-// so Go and Flask services can share users and sessions.
+// Flask-JWT-Extended 4.x reads and writes, and judges them as it does (its
+// order of checks, PyJWT's rounding of the clock, its freshness rule), so
+// Go and Flask services can share users and sessions. The tokens freshtoken
+// writes carry its session link as a "sid" claim, which Flask-JWT-Extended
+// ignores, so logout, rotation and LogoutEverywhere reach the whole login.
 //
 // # Security
 //

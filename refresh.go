@@ -18,6 +18,11 @@ import (
 // presenting it again (after Config.ReuseInterval) fails with ErrRevoked and
 // revokes the session, new tokens included.
 //
+// Refresh accepts exactly the refresh tokens RequireRefresh accepts: inside
+// the leeway after the refresh token's "exp" (granted for clocks that
+// disagree), it still answers, as Flask-JWT-Extended's refresh view does,
+// and the new tokens live one second, plus the leeway every guard grants.
+//
 // An access token passed here fails with ErrWrongType, a revoked one with
 // ErrRevoked, and a store failure with ErrStoreUnavailable.
 func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Pair, error) {
@@ -27,12 +32,13 @@ func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Pair, erro
 	}
 	clock := m.now()
 	now := clock.Truncate(time.Second)
-	if now.Before(rc.IssuedAt) {
-		// The refresh token comes from a server whose clock runs ahead
-		// (by less than the leeway, or verify would have refused it).
+	if now.Before(rc.AuthTime) {
+		// The login happened on a server whose clock runs ahead (by less
+		// than the leeway, or the guard would have refused the token).
 		// Dated now, the new token would predate its own login (auth_time
-		// after iat) and no guard would ever accept it.
-		now = rc.IssuedAt
+		// after iat) and no guard would ever accept it. Tokens in the Flask
+		// format carry no login time, and are dated now, as Flask dates them.
+		now = rc.AuthTime
 	}
 	// The new tokens end with the refresh token. Inside the leeway after
 	// its "exp" (which the guard grants because another server's clock
