@@ -306,7 +306,9 @@ type Claims struct {
 	ID      string // "jti": unique per token
 	// SessionID ("sid") names the login session: the ID of the login's
 	// refresh token, carried by every token of the session (refreshed access
-	// tokens and rotated refresh tokens too). Logout revokes it.
+	// tokens and rotated refresh tokens too). Logout revokes it. It is never
+	// empty: under Flask, a token Flask-JWT-Extended wrote, which has no
+	// "sid", is its own session, and this is its ID.
 	SessionID string
 	Issuer    string   // "iss", if any
 	Audience  []string // "aud", if any
@@ -331,7 +333,10 @@ type Claims struct {
 	CSRF string
 
 	// Extra holds the application's own claims (from WithClaims), decoded as
-	// encoding/json decodes into an interface value. Nil when there are none.
+	// encoding/json decodes into an interface value, except that a claim
+	// holding a number beyond float64's range (which encoding/json refuses
+	// and Python writes) has its numbers as json.Number. Nil when there are
+	// none.
 	Extra map[string]any
 
 	// rawExtra is Extra as written in the token (`"k":v,...`), so that
@@ -361,8 +366,10 @@ var reserved = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", 
 // marshal to JSON. Issue fails with ErrInvalidConfig for a reserved claim
 // name ("sub", "exp", "fresh", "type", ...), a name given twice (across
 // several WithClaims), a name JSON would escape (quotes, backslashes,
-// control characters, <, >, &), more claims than a token may hold (about
-// 50), or claims that make a token larger than Config.MaxTokenSize.
+// control characters, <, >, &), a value the guards would refuse (a
+// json.RawMessage with invalid UTF-8 or a lone surrogate such as
+// "\ud800"), more claims than a token may hold (about 50), or claims that
+// make a token larger than Config.MaxTokenSize.
 func WithClaims(claims map[string]any) IssueOption {
 	return func(o *issueOptions) error {
 		names := make([]string, 0, len(claims))
