@@ -467,6 +467,9 @@ func (m *Manager) signFlask(f *tokenFields) (string, error) {
 	if err := newUUIDs(ids[:n]); err != nil {
 		return "", err
 	}
+	// The Flask format's IDs are UUIDs: they replace the ones given, so
+	// that the caller (signPair) reports what the token carries.
+	f.id, f.csrf = ids[0], ids[1]
 	payload := make([]byte, 0, 320+len(f.extra))
 	payload = append(payload, `{"fresh":`...)
 	if f.typ == AccessToken && f.fresh && p.freshFor > 0 {

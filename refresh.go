@@ -68,7 +68,10 @@ func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Pair, erro
 		if err != nil {
 			return nil, err
 		}
-		return &Pair{Access: at, Refresh: refreshToken, AccessExpiresAt: exp, RefreshExpiresAt: rc.ExpiresAt}, nil
+		return &Pair{
+			Access: at, Refresh: refreshToken, AccessExpiresAt: exp, RefreshExpiresAt: rc.ExpiresAt,
+			AccessCSRF: access.csrf, RefreshCSRF: rc.CSRF,
+		}, nil
 	}
 	// The new refresh token keeps the session and the login's expiry, so
 	// rotation never makes a session outlive RefreshTTL.

@@ -297,6 +297,10 @@ type Pair struct {
 	Refresh          string
 	AccessExpiresAt  time.Time
 	RefreshExpiresAt time.Time
+	// AccessCSRF and RefreshCSRF are the tokens' "csrf" claims, the values
+	// a browser client echoes for double-submit CSRF protection; empty
+	// unless the login used WithCSRF.
+	AccessCSRF, RefreshCSRF string
 }
 
 // Claims are the verified contents of a token.
@@ -507,7 +511,10 @@ func (m *Manager) signPair(access, refresh *tokenFields) (*Pair, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Pair{Access: at, Refresh: rt, AccessExpiresAt: access.expiresAt, RefreshExpiresAt: refresh.expiresAt}, nil
+	return &Pair{
+		Access: at, Refresh: rt, AccessExpiresAt: access.expiresAt, RefreshExpiresAt: refresh.expiresAt,
+		AccessCSRF: access.csrf, RefreshCSRF: refresh.csrf,
+	}, nil
 }
 
 // tokenFields is what goes into a new token.

@@ -723,3 +723,38 @@ func TestTokenTypeString(t *testing.T) {
 		t.Errorf("TokenType.String (-want +got):\n%s", diff)
 	}
 }
+
+// A Pair reports the "csrf" claims its tokens carry, in both formats and
+// after a refresh, so that an HTTP layer can set the readable CSRF cookies
+// without reading the tokens again.
+func TestPairCarriesCSRF(t *testing.T) {
+	ctx := context.Background()
+	for _, flask := range []*FlaskOptions{nil, {}} {
+		for _, rotate := range []bool{false, true} {
+			m, clk := newTestManager(t, Config{Key: testKeys().hs256, Flask: flask, RotateRefresh: rotate})
+			login := mustIssue(t, m, "alice", WithCSRF())
+			clk.Advance(time.Minute)
+			next, err := m.Refresh(ctx, login.Refresh)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain := mustIssue(t, m, "bob")
+			for name, p := range map[string]*Pair{"login": login, "refresh": next, "login without WithCSRF": plain} {
+				ac, err := m.RequireAccess(ctx, p.Access)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rc, err := m.RequireRefresh(ctx, p.Refresh)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.AccessCSRF != ac.CSRF || p.RefreshCSRF != rc.CSRF {
+					t.Errorf("flask=%v rotate=%v %s: Pair CSRF %q/%q, claims %q/%q", flask != nil, rotate, name, p.AccessCSRF, p.RefreshCSRF, ac.CSRF, rc.CSRF)
+				}
+				if (p.AccessCSRF == "") != (name == "login without WithCSRF") {
+					t.Errorf("flask=%v rotate=%v %s: AccessCSRF %q", flask != nil, rotate, name, p.AccessCSRF)
+				}
+			}
+		}
+	}
+}
