@@ -466,7 +466,7 @@ func TestIssue(t *testing.T) {
 			m, clk := newTestManager(t, tt.cfg)
 			clk.Set(t0.Add(1500 * time.Millisecond))
 			pair := mustIssue(t, m, "user-42", tt.opts...)
-			if diff := cmp.Diff(&tt.wantPair, pair, cmpopts.IgnoreFields(Pair{}, "Access", "Refresh")); diff != "" {
+			if diff := cmp.Diff(&tt.wantPair, pair, cmpopts.IgnoreFields(Pair{}, "Access", "Refresh", "AccessCSRF", "RefreshCSRF")); diff != "" {
 				t.Errorf("Issue() pair (-want +got):\n%s", diff)
 			}
 			access, err := m.RequireAccess(ctx, pair.Access)

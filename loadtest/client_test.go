@@ -198,7 +198,8 @@ func unavailable(a answer) bool {
 type driver struct {
 	url    string
 	http   *http.Client
-	left   atomic.Int64 // requests not yet sent
+	left   atomic.Int64 // steps not yet sent; a step sent again after a 503 is not counted
+	resent atomic.Int64 // steps sent again
 	phase  atomic.Int32 // the fault phase; stays 0 without faults
 	nextID atomic.Int64
 
@@ -234,7 +235,10 @@ func exact(st step, s *session, a answer, _ bool) (bool, error) {
 }
 
 // run starts clients goroutines and waits for them; they stop when every
-// request has been sent or ctx ends.
+// request has been sent or ctx ends. A step the judge sends again (after a
+// 503) does not count against the requests: otherwise how many were left
+// for after a fault would depend on how fast the clients resend during it,
+// that is on the machine.
 func (d *driver) run(ctx context.Context, clients int) {
 	var wg sync.WaitGroup
 	for range clients {
@@ -257,8 +261,11 @@ func (d *driver) client(ctx context.Context) {
 		s := &session{n: int(d.nextID.Add(1))}
 		retried := false
 		for i := 0; i < len(script); {
-			if ctx.Err() != nil || d.left.Add(-1) < 0 {
+			if ctx.Err() != nil || (!retried && d.left.Add(-1) < 0) {
 				return
+			}
+			if retried {
+				d.resent.Add(1)
 			}
 			st := script[i]
 			a := d.send(ctx, st, s)
@@ -324,7 +331,8 @@ func (d *driver) record(st step, a answer, problem error) {
 	}
 }
 
-// total is how many answers (or failed requests) the clients recorded.
+// total is how many answers (or failed requests) the clients recorded,
+// steps sent again included.
 func (d *driver) total() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
