@@ -9,38 +9,28 @@ import (
 )
 
 // This file holds the optional cache of verified tokens (Config.VerifiedCacheSize).
-// It remembers what parse proved about a token: that its signature is good
+// It remembers what prove proved about a token: that its signature is good
 // and what its claims say. Only that is skipped on a hit; the rules that
 // depend on the clock, the configuration or the caller run on every call.
 
-// parseCached is parse, answered from the cache when the exact token is in
-// it. Nothing parse proves depends on the clock; check judges that on every
-// call, hit or miss.
-func (m *Manager) parseCached(ctx context.Context, tok string) (*Claims, error) {
-	if m.cache == nil || len(tok) > m.maxSize {
-		return m.parse(ctx, tok)
+// proveCached is prove, answered from the cache when the exact token is in
+// it. Nothing prove proves depends on the clock; validate judges that on
+// every call, hit or miss.
+func (v *Verifier) proveCached(ctx context.Context, tok string) (*Claims, error) {
+	if v.cache == nil || len(tok) > v.maxSize {
+		c, _, err := v.prove(ctx, tok)
+		return c, err
 	}
-	c, ok := m.cache.get(tok, m.remote)
+	c, ok := v.cache.get(tok, v.remote)
 	if !ok {
 		var k *key
 		var err error
-		if c, k, err = m.prove(ctx, tok); err != nil {
+		if c, k, err = v.prove(ctx, tok); err != nil {
 			return nil, err
 		}
-		m.cache.add(tok, c.clone(), k)
+		v.cache.add(tok, c.clone(), k)
 	}
 	return c, nil
-}
-
-// prove is the part of parse that depends on the token alone, which the
-// cache may remember. It also returns the key that verified the token, or
-// nil under the Flask profile (whose keys, being local, never change).
-func (m *Manager) prove(ctx context.Context, tok string) (*Claims, *key, error) {
-	if m.flask != nil {
-		c, err := m.proveFlask(ctx, tok)
-		return c, nil, err
-	}
-	return m.parseOwn(ctx, tok)
 }
 
 // verifiedCache maps whole token strings to their claims. A lookup compares

@@ -63,16 +63,17 @@
 //
 // # HTTP
 //
-// [NewMiddleware] wraps http.Handlers with the guards (RequireAccess,
-// RequireFresh, RequireLoginWithin, RequireRefresh) and puts the verified
-// claims in the request context ([ClaimsFromContext]). Refusals answer 401
-// with an RFC 6750 challenge, or an RFC 9470
-// "insufficient_user_authentication" challenge when a fresh login is needed;
-// [ResponseFor] gives the same mapping to other frameworks.
-// [Middleware.SetCookies] keeps tokens in cookies with double-submit CSRF
-// protection for browser clients. [Manager.JWKSHandler] publishes the public
-// keys, and [NewVerifier] builds a Manager that verifies with a remote JWK
-// Set and never signs.
+// Nothing in this package reads a request. The sub-package
+// github.com/freshtoken/freshtoken/httpauth puts the guards in front of
+// net/http handlers: it finds the token (an Authorization: Bearer header, or
+// cookies with double-submit CSRF protection for browsers), hands the
+// verified claims to the handler, and answers refusals with 401 and an RFC
+// 6750 challenge, or an RFC 9470 "insufficient_user_authentication"
+// challenge when a fresh login is needed; its ResponseFor gives the same
+// answers to other frameworks. [Manager.JWKSHandler] publishes the public
+// keys, and [NewVerifier] builds a [Verifier] for a resource server: the
+// guards, with the keys of a remote JWK Set (or given keys), and nothing
+// that signs or revokes.
 //
 // # Flask-JWT-Extended
 //

@@ -61,27 +61,14 @@ var (
 
 	// ErrInvalidKey: Config.Key or one of Config.VerifyKeys cannot be used,
 	// or a remote JWK Set holds no usable key (returned by New and
-	// NewVerifier); or Issue or Refresh was called on a Manager from
-	// NewVerifier, which has no signing key.
+	// NewVerifier).
 	ErrInvalidKey = errors.New("freshtoken: unusable key")
 
 	// ErrInvalidConfig: a Config field, an option or an argument is out of
-	// range (returned by New, NewVerifier, NewMiddleware, Issue,
-	// Middleware.SetCookies and the revocation calls; never because of a
-	// token).
+	// range (returned by New, NewVerifier, Issue and the revocation calls,
+	// and by package httpauth's New and Middleware.SetCookies; never because
+	// of a token).
 	ErrInvalidConfig = errors.New("freshtoken: invalid configuration")
-
-	// ErrNoToken: the request carries no token in any of the places the
-	// Middleware looks (an Authorization header with another scheme, such as
-	// Basic, counts as none). The HTTP answer is a 401 challenge without an
-	// error code (RFC 6750 §3.1).
-	ErrNoToken = errors.New("freshtoken: no token in the request")
-
-	// ErrCSRF: a token came from a cookie on a state-changing request, and
-	// the CSRF header is missing or does not match the token's "csrf" claim
-	// (or the token has none). The HTTP answer is 403: the token is fine,
-	// this request is not.
-	ErrCSRF = errors.New("freshtoken: CSRF check failed")
 )
 
 // FreshnessError is the error a freshness guard returns for a valid access
@@ -114,7 +101,8 @@ func (e *FreshnessError) Error() string {
 // Unwrap makes errors.Is(err, ErrNotFresh) true.
 func (e *FreshnessError) Unwrap() error { return ErrNotFresh }
 
-// tokenError adds a detail to a sentinel without fmt on the common paths.
+// tokenError is a sentinel with a detail for logs, made without fmt on the
+// common paths.
 type tokenError struct {
 	kind   error
 	detail string
@@ -123,4 +111,9 @@ type tokenError struct {
 func (e *tokenError) Error() string { return e.kind.Error() + ": " + e.detail }
 func (e *tokenError) Unwrap() error { return e.kind }
 
-func errorf(kind error, detail string) error { return &tokenError{kind: kind, detail: detail} }
+// withDetail returns an error matching kind whose text adds detail.
+func withDetail(kind error, detail string) error { return &tokenError{kind: kind, detail: detail} }
+
+// errorf is withDetail's former name, kept while files written against it
+// move over.
+func errorf(kind error, detail string) error { return withDetail(kind, detail) }

@@ -1,13 +1,9 @@
 package freshtoken
 
 import (
-	"context"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"math"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -98,47 +94,58 @@ type FlaskOptions struct {
 	IdentityClaim string
 }
 
-// flaskProfile is a Manager's Flask-JWT-Extended configuration.
-type flaskProfile struct {
-	identity string
-	freshFor time.Duration
-	header   string // encoded once: it is the same for every token
+// flaskFormat is the Flask-JWT-Extended 4.x token format.
+type flaskFormat struct {
+	header64 string // the same for every token
+	s        claimSchema
+	freshFor time.Duration // written into fresh tokens as their "fresh" time
 }
 
-// flaskClaims are the claims the profile interprets; the rest are the application's.
-var flaskClaims = []string{"exp", "iat", "nbf", "jti", "sid", "type", "fresh", "csrf", "iss", "aud"}
+// flaskClaims are the claims the format interprets; the rest are the
+// application's. "sid" is freshtoken's session link.
+const flaskClaims = hasExp | hasIat | hasNbf | hasJti | hasSid | hasType | hasFresh | hasCSRF | hasIss | hasAud
 
-func (m *Manager) setupFlask(cfg Config) error {
+// flaskNames are their names, which the identity claim may not take.
+var flaskNames = []string{"exp", "iat", "nbf", "jti", "sid", "type", "fresh", "csrf", "iss", "aud"}
+
+func newFlaskFormat(cfg *Config, sk *signingKey) (*flaskFormat, error) {
 	id := cfg.Flask.IdentityClaim
 	if id == "" {
 		id = "sub"
 	}
-	for _, name := range flaskClaims {
-		if id == name {
-			return errorf(ErrInvalidConfig, fmt.Sprintf("FlaskOptions.IdentityClaim %q names a claim the profile already uses", id))
-		}
+	if slices.Contains(flaskNames, id) {
+		return nil, withDetail(ErrInvalidConfig, fmt.Sprintf("FlaskOptions.IdentityClaim %q names a claim the profile already uses", id))
 	}
 	if !plainName(id) {
-		return errorf(ErrInvalidConfig, fmt.Sprintf("FlaskOptions.IdentityClaim %q has characters other than letters, digits and _-.:/", id))
+		return nil, withDetail(ErrInvalidConfig, fmt.Sprintf("FlaskOptions.IdentityClaim %q has characters other than letters, digits and _-.:/", id))
 	}
-	// PyJWT writes the header with its members sorted.
-	h := []byte(`{"alg":`)
-	h = appendString(h, m.signing.alg)
-	if cfg.KeyID != "" {
-		h = append(h, `,"kid":`...)
-		h = appendString(h, cfg.KeyID)
-	}
-	h = append(h, `,"typ":"JWT"}`...)
-	m.flask = &flaskProfile{
-		identity: id,
+	f := &flaskFormat{
 		freshFor: cfg.FreshFor,
-		header:   base64.RawURLEncoding.EncodeToString(h),
+		s: claimSchema{
+			identity:     id,
+			required:     hasExp | hasIat | hasJti | hasSub,
+			known:        flaskClaims,
+			defaultType:  AccessToken, // Flask-JWT-Extended fills in type=access
+			freshTimes:   true,
+			loose:        true,
+			decodeType:   true,
+			wholeSeconds: true,
+			freshInToken: true,
+			// defaultLeeway: none, as JWT_DECODE_LEEWAY.
+		},
 	}
-	m.freshFor = 0 // the window is written into the token instead
-	if cfg.Leeway == 0 {
-		m.leeway = 0
+	if sk != nil {
+		// PyJWT writes the header with its members sorted.
+		h := []byte(`{"alg":`)
+		h = appendString(h, sk.alg)
+		if cfg.KeyID != "" {
+			h = append(h, `,"kid":`...)
+			h = appendString(h, cfg.KeyID)
+		}
+		h = append(h, `,"typ":"JWT"}`...)
+		f.header64 = base64.RawURLEncoding.EncodeToString(h)
 	}
-	return nil
+	return f, nil
 }
 
 // plainName reports whether a claim name is written the same raw and as JSON.
@@ -158,395 +165,68 @@ func plainName(s string) bool {
 	return true
 }
 
-// proveFlask is prove for the Flask profile: what depends on the token
-// alone (shape, header, signature and the claims' JSON types). Its result
-// may be cached; judgeFlask runs on every use.
-func (m *Manager) proveFlask(ctx context.Context, tok string) (*Claims, error) {
-	if len(tok) > m.maxSize {
-		return nil, errorf(ErrMalformed, "token larger than the configured maximum")
-	}
-	h64, p64, s64, err := splitCompact(tok)
-	if err != nil {
-		return nil, err
-	}
-	var hbuf [256]byte
-	hdr, err := decodePart(hbuf[:0], h64)
-	if err != nil {
-		return nil, err
-	}
-	alg, kid, err := readFlaskHeader(hdr)
-	if err != nil {
-		return nil, err
-	}
-	var sbuf [512]byte
-	sig, err := decodePart(sbuf[:0], s64)
-	if err != nil {
-		return nil, err
-	}
-	if err := m.verifyFlask(ctx, alg, kid, []byte(tok[:len(h64)+1+len(p64)]), sig); err != nil {
-		return nil, err
-	}
-	var pbuf [512]byte
-	payload, err := decodePart(pbuf[:0], p64)
-	if err != nil {
-		return nil, err
-	}
-	return m.decodeFlaskClaims(payload)
-}
+func (f *flaskFormat) schema() *claimSchema { return &f.s }
 
-// judgeFlask applies the rules that read the clock and the configuration,
-// in the order Flask-JWT-Extended applies them. PyJWT checks "iat", "nbf",
-// "exp", "iss" and "aud" in that order; when "exp" has passed,
-// Flask-JWT-Extended decodes the token again without it, so a wrong issuer
-// or audience or a missing identity is reported before "expired". The
-// token type is checked after all of these (see check), the freshness last.
-func (m *Manager) judgeFlask(c *Claims) error {
-	// PyJWT compares the times with the current whole second (it takes
-	// timegm of utctimetuple(), which drops the fraction) and only then
-	// adds or subtracts the leeway, which may have a fraction.
-	sec := m.now().Truncate(time.Second)
-	latest := sec.Add(m.leeway)
-	switch {
-	case c.IssuedAt.After(latest):
-		return errorf(ErrNotYetValid, "iat is in the future")
-	case c.NotBefore.After(latest):
-		return errorf(ErrNotYetValid, "nbf is in the future")
-	case m.issuer != "" && c.Issuer != m.issuer:
-		return errorf(ErrInvalidClaims, "wrong issuer")
-	case m.audience != "" && !contains(c.Audience, m.audience):
-		return errorf(ErrInvalidClaims, "wrong audience")
-	case c.Subject == "":
-		return errorf(ErrInvalidClaims, "the identity claim "+m.flask.identity+" is missing")
-	case !c.ExpiresAt.After(sec.Add(-m.leeway)):
-		return errorf(ErrExpired, "expired at "+c.ExpiresAt.Format(time.RFC3339))
-	}
-	if err := m.checkLifetime(c); err != nil {
-		return err
-	}
-	if c.freshTime {
-		// Flask-JWT-Extended compares with datetime.timestamp(), which
-		// divides whole microseconds by 10^6, as here.
-		now := float64(m.now().UnixMicro()) / 1e6
-		c.Fresh = !(c.freshUntil < now)
-	}
-	return nil
-}
+func (f *flaskFormat) header(TokenType) string { return f.header64 }
 
-// readFlaskHeader checks the JOSE header PyJWT writes: "alg", "typ": "JWT"
-// and an optional "kid", all plain strings, and nothing else.
-func readFlaskHeader(hdr []byte) (alg, kid []byte, err error) {
-	var o object[[]byte]
-	if err := o.open(hdr); err != nil {
-		return nil, nil, err
-	}
-	var typ []byte
-	for {
-		name, value, ok, err := o.next()
-		if err != nil {
-			return nil, nil, err
-		}
-		if !ok {
-			break
-		}
-		s, ok := rawString(value)
-		if !ok {
-			return nil, nil, errorf(ErrMalformed, "header parameter "+string(name)+" is not a plain string")
-		}
-		switch string(name) {
-		case "alg":
-			alg = s
-		case "typ":
-			typ = s
-		case "kid":
-			kid = s
-		default:
-			// As in freshtoken's own format: nothing in the header may
-			// steer verification.
-			return nil, nil, errorf(ErrMalformed, "unsupported header parameter "+string(name))
-		}
-	}
+// headerType accepts the "typ" PyJWT writes; the type is in the claims, and
+// a kid is optional (see keysFor).
+func (*flaskFormat) headerType(typ []byte, _ bool) (TokenType, error) {
 	if string(typ) != "JWT" {
-		return nil, nil, errorf(ErrMalformed, `header typ is not "JWT"`)
+		return 0, withDetail(ErrMalformed, `header typ is not "JWT"`)
 	}
-	if alg == nil {
-		return nil, nil, errorf(ErrMalformed, "header has no alg")
-	}
-	return alg, kid, nil
+	return 0, nil
 }
 
-// verifyFlask checks the signature with the key the kid names or, as
-// Flask-JWT-Extended writes no kid, with each key configured for alg.
-func (m *Manager) verifyFlask(ctx context.Context, alg, kid, input, sig []byte) error {
-	if kid != nil {
-		k, err := m.findKey(ctx, kid)
-		if err != nil {
-			return err
-		}
-		if k == nil {
-			return errorf(ErrUnknownKey, "no key with that kid")
-		}
-		if k.alg != string(alg) {
-			return errorf(ErrSignature, "header alg "+string(alg)+" is not the algorithm configured for its key")
-		}
-		if !k.verify(input, sig) {
-			return errorf(ErrSignature, "signature does not verify")
-		}
-		return nil
-	}
-	tried := false
-	for _, k := range m.keys {
-		if k.alg != string(alg) {
-			continue
-		}
-		if k.verify(input, sig) {
-			return nil
-		}
-		tried = true
-	}
-	if !tried {
-		return errorf(ErrSignature, "header alg "+string(alg)+" is not the algorithm of any configured key")
-	}
-	return errorf(ErrSignature, "signature does not verify")
-}
+func (*flaskFormat) newID() (string, error) { return newUUID() }
 
-// Bits for the claims decodeFlaskClaims has seen.
-const (
-	flaskHasExp = 1 << iota
-	flaskHasIat
-	flaskHasJti
-)
+// refreshID is a UUID, as for every Flask-JWT-Extended token; the session
+// travels in "sid".
+func (*flaskFormat) refreshID(string) (string, error) { return newUUID() }
 
-// decodeFlaskClaims reads a Flask-JWT-Extended payload into Claims, checking
-// each claim's JSON type. What a numeric "fresh" claim means depends on the
-// clock: judgeFlask decides it.
-func (m *Manager) decodeFlaskClaims(payload []byte) (*Claims, error) {
-	var o object[string]
-	if err := o.open(string(payload)); err != nil {
-		return nil, err
-	}
-	c := &Claims{Type: AccessToken} // a missing "type" reads as access
-	var seen int
-	var fresh string
-	for {
-		name, value, ok, err := o.next()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
-		if string(name) == m.flask.identity {
-			var bad bool
-			if c.Subject, bad = nonEmptyString(value); bad {
-				return nil, errorf(ErrInvalidClaims, "identity claim "+m.flask.identity+" is not a non-empty string")
-			}
-			continue
-		}
-		bad := false
-		switch string(name) {
-		case "exp":
-			c.ExpiresAt, bad = unixClaim(value)
-			seen |= flaskHasExp
-		case "iat":
-			c.IssuedAt, bad = unixClaim(value)
-			seen |= flaskHasIat
-		case "nbf":
-			c.NotBefore, bad = unixClaim(value)
-		case "jti":
-			// Flask-JWT-Extended accepts a token without one; freshtoken
-			// revokes by it, so it must be there and not empty.
-			c.ID, bad = nonEmptyString(value)
-			seen |= flaskHasJti
-		case "sid":
-			// The session link freshtoken writes (see signFlask).
-			c.SessionID, bad = nonEmptyString(value)
-		case "iss":
-			// Read as PyJWT reads it: compared, whatever its type, only
-			// when an issuer is configured (see judgeFlask).
-			c.Issuer, _ = jsonString(value)
-		case "aud":
-			// Likewise: a string or a list of strings matches; any other
-			// value fails only when an audience is configured.
-			if decodeAudience(c, value) {
-				c.Audience = c.Audience[:0]
-			}
-		case "type":
-			// Compared after decoding, as Python does: "\u0061ccess" is "access".
-			switch t, _ := jsonString(value); t {
-			case "access":
-				c.Type = AccessToken
-			case "refresh":
-				c.Type = RefreshToken
-			default:
-				bad = true
-			}
-		case "fresh":
-			fresh = value
-		case "csrf":
-			// Only a cookie request compares it (see checkCSRF), and then
-			// a value that is not a non-empty string matches nothing.
-			if s, ok := jsonString(value); ok {
-				c.CSRF = s
-			}
-		default:
-			if err := addExtra(c, name, value); err != nil {
-				return nil, err
-			}
-		}
-		if bad {
-			return nil, errorf(ErrInvalidClaims, "claim "+string(name)+" has the wrong type or value")
-		}
-	}
-	const required = flaskHasExp | flaskHasIat | flaskHasJti
-	if seen&required != required {
-		return nil, errorf(ErrInvalidClaims, "a required claim (exp, iat, jti) is missing")
-	}
-	if fresh != "" {
-		if err := readFlaskFresh(c, fresh); err != nil {
-			return nil, err
-		}
-	}
-	if c.SessionID == "" {
-		// A token Flask-JWT-Extended wrote names no session: it is its
-		// own, so that revocation never sees an empty session ID.
-		c.SessionID = c.ID
-	}
-	if len(c.Audience) == 0 {
-		c.Audience = nil
-	}
-	return c, nil
-}
-
-// readFlaskFresh reads a "fresh" claim as Flask-JWT-Extended does: a
-// boolean is the verdict; a number is a time, and judgeFlask compares it,
-// as a float, with the current Unix time taken to the microsecond, fresh
-// unless it is smaller. Refresh tokens are never fresh, whatever they say.
-func readFlaskFresh(c *Claims, v string) error {
-	if b, ok := jsonBool(v); ok {
-		c.Fresh = b && c.Type == AccessToken
-		return nil
-	}
-	if len(v) == 0 || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
-		return errorf(ErrInvalidClaims, "claim fresh is neither a boolean nor a number")
-	}
-	// The payload is valid JSON, so v is a JSON number, which ParseFloat
-	// reads. A magnitude beyond float64 reads as an infinity, as in
-	// Python: 1e400 is fresh for ever, -1e400 never.
-	until, err := strconv.ParseFloat(v, 64)
-	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return errorf(ErrInvalidClaims, "claim fresh is not a number")
-	}
-	if c.Type != AccessToken {
-		return nil
-	}
-	c.freshTime, c.freshUntil = true, until
-	c.FreshUntil = floatTime(until)
-	return nil
-}
-
-// floatTime converts Unix seconds to a time, to the microsecond. Values
-// beyond ±2^40 seconds (35,000 years) are clamped to that.
-func floatTime(s float64) time.Time {
-	const limit = 1 << 40
-	s = max(min(s, limit), -limit)
-	return time.UnixMicro(int64(math.Round(s * 1e6))).UTC()
-}
-
-// signFlask is sign for the Flask profile. It writes the claims in the
-// order Flask-JWT-Extended writes them.
-func (m *Manager) signFlask(f *tokenFields) (string, error) {
-	p := m.flask
-	if err := p.checkExtra(f.extra); err != nil {
-		return "", err
-	}
-	var ids [2]string // jti, csrf
-	n := 1
-	if f.csrf != "" {
-		n = 2
-	}
-	if err := newUUIDs(ids[:n]); err != nil {
-		return "", err
-	}
-	// The Flask format's IDs are UUIDs: they replace the ones given, so
-	// that the caller (signPair) reports what the token carries.
-	f.id, f.csrf = ids[0], ids[1]
-	payload := make([]byte, 0, 320+len(f.extra))
-	payload = append(payload, `{"fresh":`...)
-	if f.typ == AccessToken && f.fresh && p.freshFor > 0 {
+// appendClaims writes the claims in the order Flask-JWT-Extended writes
+// them, then freshtoken's session link, which Flask-JWT-Extended reads and
+// ignores: it lets Logout and rotation reach every token of the login, and
+// LogoutEverywhere tell a login just before it from one just after.
+func (f *flaskFormat) appendClaims(b []byte, t *tokenFields) ([]byte, int) {
+	fresh := t.typ == AccessToken && t.fresh
+	growth := 0
+	b = append(b, `{"fresh":`...)
+	switch {
+	case fresh && f.freshFor > 0:
 		// From the login instant, as fresh=timedelta counts from
 		// datetime.now(), not from the whole second "iat" holds.
-		payload = appendPythonFloat(payload, float64(f.login.Add(p.freshFor).UnixMicro())/1e6)
-	} else {
-		payload = strconv.AppendBool(payload, f.typ == AccessToken && f.fresh)
+		b = appendPythonFloat(b, float64(t.login.Add(f.freshFor).UnixMicro())/1e6)
+	case fresh:
+		b = strconv.AppendBool(b, true)
+		growth = 2 // the refreshed twin's "false" is a byte longer: two base64url characters
+	default:
+		b = strconv.AppendBool(b, false)
 	}
-	payload = append(payload, `,"iat":`...)
-	payload = strconv.AppendInt(payload, f.issuedAt.Unix(), 10)
-	payload = append(payload, `,"jti":"`...)
-	payload = append(payload, ids[0]...)
-	payload = append(payload, `","type":"`...)
-	payload = append(payload, f.typ.String()...)
-	payload = append(payload, `",`...)
-	payload = appendString(payload, p.identity)
-	payload = append(payload, ':')
-	payload = appendString(payload, f.subject)
-	payload = append(payload, `,"nbf":`...)
-	payload = strconv.AppendInt(payload, f.issuedAt.Unix(), 10)
-	if f.csrf != "" {
-		payload = append(payload, `,"csrf":"`...)
-		payload = append(payload, ids[1]...)
-		payload = append(payload, '"')
+	b = appendUnix(b, `,"iat":`, t.issuedAt)
+	b = append(b, ',')
+	b = appendMember(b, "jti", t.id)
+	b = append(b, ',')
+	b = appendMember(b, "type", t.typ.String())
+	b = append(b, ',')
+	b = appendMember(b, f.s.identity, t.subject)
+	b = appendUnix(b, `,"nbf":`, t.issuedAt)
+	if t.csrf != "" {
+		b = append(b, ',')
+		b = appendMember(b, "csrf", t.csrf)
 	}
-	if m.audience != "" {
-		payload = append(payload, `,"aud":`...)
-		payload = appendString(payload, m.audience)
+	if t.audience != "" {
+		b = append(b, ',')
+		b = appendMember(b, "aud", t.audience)
 	}
-	if m.issuer != "" {
-		payload = append(payload, `,"iss":`...)
-		payload = appendString(payload, m.issuer)
+	if t.issuer != "" {
+		b = append(b, ',')
+		b = appendMember(b, "iss", t.issuer)
 	}
-	payload = append(payload, `,"exp":`...)
-	payload = strconv.AppendInt(payload, f.expiresAt.Unix(), 10)
-	// The session link, which Flask-JWT-Extended ignores: it lets Logout
-	// and rotation reach every token of the login, and LogoutEverywhere
-	// tell a login just before it from one just after.
-	payload = append(payload, `,"sid":"`...)
-	payload = append(payload, f.sessionID...) // base64url: nothing to escape
-	payload = append(payload, '"')
-	if len(f.extra) > 0 {
-		payload = append(payload, ',')
-		payload = append(payload, f.extra[:len(f.extra)-1]...) // drop the last comma
-	}
-	payload = append(payload, '}')
-	// With FreshFor, "fresh" is a time, longer than the refreshed "false".
-	return m.seal(p.header, payload, f.fresh && p.freshFor == 0)
-}
-
-// checkExtra refuses application claims named like the identity claim,
-// which WithClaims cannot know about. ("sub" is reserved there already.)
-func (p *flaskProfile) checkExtra(extra []byte) error {
-	if len(extra) == 0 || p.identity == "sub" {
-		return nil
-	}
-	obj := make([]byte, 0, len(extra)+1)
-	obj = append(obj, '{')
-	obj = append(obj, extra[:len(extra)-1]...)
-	obj = append(obj, '}')
-	var o object[[]byte]
-	if err := o.open(obj); err != nil {
-		return errorf(ErrInvalidConfig, "application claims do not form a JSON object")
-	}
-	for {
-		name, _, ok, err := o.next()
-		if err != nil {
-			return errorf(ErrInvalidConfig, "application claims: "+err.Error())
-		}
-		if !ok {
-			return nil
-		}
-		if string(name) == p.identity {
-			return errorf(ErrInvalidConfig, fmt.Sprintf("claim %q is the identity claim", p.identity))
-		}
-	}
+	b = appendUnix(b, `,"exp":`, t.expiresAt)
+	b = append(b, ',')
+	b = appendMember(b, "sid", t.sessionID)
+	return appendExtra(b, t.extra), growth
 }
 
 // appendPythonFloat writes f as Python's json module does for the times a
@@ -561,47 +241,4 @@ func appendPythonFloat(b []byte, f float64) []byte {
 		}
 	}
 	return append(b, ".0"...)
-}
-
-// newUUIDs fills ids with random (version 4) UUIDs, the form
-// Flask-JWT-Extended gives "jti" and "csrf".
-func newUUIDs(ids []string) error {
-	var raw [16]byte
-	var text [36]byte
-	for i := range ids {
-		if _, err := rand.Read(raw[:]); err != nil {
-			return fmt.Errorf("freshtoken: reading random bytes: %w", err)
-		}
-		raw[6] = raw[6]&0x0f | 0x40 // version 4
-		raw[8] = raw[8]&0x3f | 0x80 // RFC 9562 variant
-		hex.Encode(text[0:8], raw[0:4])
-		text[8] = '-'
-		hex.Encode(text[9:13], raw[4:6])
-		text[13] = '-'
-		hex.Encode(text[14:18], raw[6:8])
-		text[18] = '-'
-		hex.Encode(text[19:23], raw[8:10])
-		text[23] = '-'
-		hex.Encode(text[24:36], raw[10:16])
-		ids[i] = string(text[:])
-	}
-	return nil
-}
-
-// requireFreshFlask is RequireFresh for the Flask profile: the token's
-// "fresh" claim alone decides, as judged when it was decoded.
-func (m *Manager) requireFreshFlask(ctx context.Context, token string) (*Claims, error) {
-	c, err := m.verify(ctx, token, AccessToken)
-	if err != nil {
-		return nil, err
-	}
-	if c.Fresh {
-		return c, nil
-	}
-	if c.FreshUntil.IsZero() {
-		return nil, &FreshnessError{Refreshed: true}
-	}
-	// A freshness window is opened at login, so the token's iat is the
-	// login time and the window its allowed age.
-	return nil, &FreshnessError{MaxAge: max(c.FreshUntil.Sub(c.IssuedAt), 0), AuthTime: c.IssuedAt}
 }

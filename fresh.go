@@ -16,19 +16,22 @@ import (
 //
 // Under Config.Flask, the token's "fresh" claim alone decides, judged as
 // Flask-JWT-Extended's jwt_required(fresh=True) judges it (see FlaskOptions).
-func (m *Manager) RequireFresh(ctx context.Context, token string) (*Claims, error) {
-	if m.flask != nil {
-		return m.requireFreshFlask(ctx, token)
-	}
-	c, err := m.verify(ctx, token, AccessToken)
+func (v *Verifier) RequireFresh(ctx context.Context, token string) (*Claims, error) {
+	c, err := v.verify(ctx, token, AccessToken)
 	if err != nil {
 		return nil, err
 	}
 	if !c.Fresh {
+		if !c.FreshUntil.IsZero() {
+			// A freshness window written into the token (Flask's
+			// fresh=timedelta) has closed. It opened at login, so the
+			// token's iat is the login time and the window its allowed age.
+			return nil, &FreshnessError{MaxAge: max(c.FreshUntil.Sub(c.IssuedAt), 0), AuthTime: c.IssuedAt}
+		}
 		return nil, &FreshnessError{AuthTime: c.AuthTime, Refreshed: true}
 	}
-	if m.freshFor > 0 && !m.now().Before(c.AuthTime.Add(m.freshFor)) {
-		return nil, &FreshnessError{MaxAge: m.freshFor, AuthTime: c.AuthTime}
+	if v.freshFor > 0 && !v.now().Before(c.AuthTime.Add(v.freshFor)) {
+		return nil, &FreshnessError{MaxAge: v.freshFor, AuthTime: c.AuthTime}
 	}
 	return c, nil
 }
@@ -39,15 +42,15 @@ func (m *Manager) RequireFresh(ctx context.Context, token string) (*Claims, erro
 // so they pass while the login is recent enough. A token from too old a login
 // fails with a *FreshnessError matching ErrNotFresh, whose MaxAge is maxAge.
 // A maxAge that is not positive fails with ErrInvalidConfig.
-func (m *Manager) RequireLoginWithin(ctx context.Context, token string, maxAge time.Duration) (*Claims, error) {
+func (v *Verifier) RequireLoginWithin(ctx context.Context, token string, maxAge time.Duration) (*Claims, error) {
 	if maxAge <= 0 {
-		return nil, errorf(ErrInvalidConfig, "RequireLoginWithin needs a positive maxAge")
+		return nil, withDetail(ErrInvalidConfig, "RequireLoginWithin needs a positive maxAge")
 	}
-	c, err := m.verify(ctx, token, AccessToken)
+	c, err := v.verify(ctx, token, AccessToken)
 	if err != nil {
 		return nil, err
 	}
-	if c.AuthTime.Before(m.now().Add(-maxAge)) {
+	if c.AuthTime.Before(v.now().Add(-maxAge)) {
 		return nil, &FreshnessError{MaxAge: maxAge, AuthTime: c.AuthTime, Refreshed: !c.Fresh}
 	}
 	return c, nil

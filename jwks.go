@@ -83,8 +83,10 @@ func (m *Manager) publicKeySet() ([]byte, error) {
 type VerifierConfig struct {
 	// JWKSURL is where the issuing service publishes its keys (its
 	// JWKSHandler), such as "https://auth.example.com/.well-known/jwks.json".
-	// Required. It must use https, or http to a loopback address, unless
-	// InsecureHTTP is set; so must every URL a fetch is redirected to.
+	// It must use https, or http to a loopback address, unless InsecureHTTP
+	// is set; so must every URL a fetch is redirected to. Zero: no remote
+	// set; Config.VerifyKeys, which must then hold at least one key, are
+	// all the Verifier trusts.
 	JWKSURL string
 
 	// Config holds the rules every token must pass, as for New: Issuer,
@@ -93,7 +95,8 @@ type VerifierConfig struct {
 	// before the remote set. Store, shared with the issuing service, makes
 	// its logouts refuse tokens here too; the default, a MemoryStore of the
 	// verifier's own, sees none. Key, Algorithm and KeyID must be empty: a
-	// verifier never signs. Flask must be nil.
+	// verifier never signs. Flask may be set only without a JWKSURL (the
+	// Flask side publishes no JWK Set): give its public key in VerifyKeys.
 	Config Config
 
 	// HTTPClient fetches the set. Zero: a client on http.DefaultTransport.
@@ -131,48 +134,67 @@ const (
 // rather than wait ten seconds for an issuer that never answers.
 var jwksFetchTimeout = defaultFetchTimeout
 
-// NewVerifier returns a Manager for a resource server: it verifies tokens
-// with the public keys another service publishes at cfg.JWKSURL, and never
-// signs, so Issue and Refresh fail with ErrInvalidKey. Its guards, and
-// middleware built on it, work as for a Manager from New.
+// NewVerifier returns a Verifier for a resource server: it verifies tokens
+// with the public keys another service publishes at cfg.JWKSURL, or with
+// cfg.Config.VerifyKeys alone when JWKSURL is empty, and never signs or
+// revokes (a Verifier has no Issue, Refresh or Logout). Its guards, and
+// middleware built on it, work as a Manager's do.
 //
-// It fetches the set once before returning, so a wrong URL or an
-// unreachable issuer shows at start (ErrInvalidConfig), as does a set with no
-// usable key (ErrInvalidKey). After that the set is fetched again every
-// RefreshInterval, and a token whose "kid" the Manager does not know makes it
-// fetch the set at once (at most once per MinRefetchInterval), so a new
-// signing key is picked up with the first token it signed. A key removed from
-// the set stops verifying once a fetch has seen it gone; a failed fetch keeps
-// the keys of the last good one. Symmetric ("oct") keys, keys whose "use" is
-// not "sig" and keys freshtoken cannot use are ignored.
+// With a JWKSURL, it fetches the set once before returning, so a wrong URL
+// or an unreachable issuer shows at start (ErrInvalidConfig), as does a set
+// with no usable key (ErrInvalidKey). After that the set is fetched again
+// every RefreshInterval, and a token whose "kid" the Verifier does not know
+// makes it fetch the set at once (at most once per MinRefetchInterval), so
+// a new signing key is picked up with the first token it signed. A key
+// removed from the set stops verifying once a fetch has seen it gone; a
+// failed fetch keeps the keys of the last good one. Symmetric ("oct") keys,
+// keys whose "use" is not "sig" and keys freshtoken cannot use are ignored.
 //
 // A guard waits for a fetch its token set off no longer than its own ctx
 // allows; the fetch goes on for the other callers waiting on it.
 //
 // ctx bounds the background refresh: cancel it when the service stops.
-// The Manager then keeps verifying with the keys it last fetched.
-func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Manager, error) {
+// The Verifier then keeps verifying with the keys it last fetched.
+func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
 	c := cfg.Config
-	if c.Key != nil || c.Algorithm != "" || c.KeyID != "" {
-		return nil, errorf(ErrInvalidConfig, "a verifier never signs: leave Config.Key, Algorithm and KeyID empty")
+	switch {
+	case c.Key != nil || c.Algorithm != "" || c.KeyID != "":
+		return nil, withDetail(ErrInvalidConfig, "a verifier never signs: leave Config.Key, Algorithm and KeyID empty")
+	case cfg.JWKSURL == "" && len(c.VerifyKeys) == 0:
+		return nil, withDetail(ErrInvalidConfig, "a verifier needs keys: a JWKSURL, Config.VerifyKeys or both")
 	}
-	if c.Flask != nil {
-		return nil, errorf(ErrInvalidConfig, "the Flask profile is not available to a verifier: Flask-JWT-Extended publishes no JWK Set")
+	v := new(Verifier)
+	if err := v.init(&c, nil); err != nil {
+		return nil, err
 	}
+	if cfg.JWKSURL == "" {
+		return v, nil
+	}
+	if !v.schema.namesKey {
+		// Flask-JWT-Extended writes no kid, and publishes no JWK Set.
+		return nil, withDetail(ErrInvalidConfig, "tokens in this format name no key, so a JWK Set cannot find theirs: give the issuer's public key in Config.VerifyKeys instead of a JWKSURL")
+	}
+	r, err := newRemoteKeys(ctx, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	v.remote = r
+	return v, nil
+}
+
+// newRemoteKeys fetches the JWK Set at cfg.JWKSURL and keeps it fresh
+// until ctx ends.
+func newRemoteKeys(ctx context.Context, cfg *VerifierConfig) (*remoteKeys, error) {
 	u, err := url.Parse(cfg.JWKSURL)
 	if err != nil {
-		return nil, errorf(ErrInvalidConfig, "JWKSURL: "+err.Error())
+		return nil, withDetail(ErrInvalidConfig, "JWKSURL: "+err.Error())
 	}
 	if err := checkJWKSURL(u, cfg.InsecureHTTP); err != nil {
 		return nil, err
 	}
 	interval := orDefault(cfg.RefreshInterval, defaultJWKSRefresh)
 	if interval < time.Second {
-		return nil, errorf(ErrInvalidConfig, "RefreshInterval must be at least one second")
-	}
-	m, err := newManager(c, nil)
-	if err != nil {
-		return nil, err
+		return nil, withDetail(ErrInvalidConfig, "RefreshInterval must be at least one second")
 	}
 	timeout := jwksFetchTimeout
 	client := cfg.HTTPClient
@@ -184,7 +206,6 @@ func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Manager, error) {
 		minRefetch:   orDefault(cfg.MinRefetchInterval, defaultMinRefetch),
 		fetchTimeout: timeout,
 	}
-
 	ctx, cancel := context.WithCancel(ctx)
 	ok := false
 	defer func() {
@@ -202,24 +223,23 @@ func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Manager, error) {
 		jwk.WithPostFetcher(jwk.PostFetchFunc(r.install)),
 	)
 	if err != nil {
-		return nil, errorf(ErrInvalidConfig, "JWKSURL: "+err.Error())
+		return nil, withDetail(ErrInvalidConfig, "JWKSURL: "+err.Error())
 	}
 	if _, err := r.cache.Refresh(ctx, cfg.JWKSURL); err != nil {
-		return nil, errorf(ErrInvalidConfig, "fetching the JWK Set: "+err.Error())
+		return nil, withDetail(ErrInvalidConfig, "fetching the JWK Set: "+err.Error())
 	}
 	if len(*r.keys.Load()) == 0 {
-		return nil, errorf(ErrInvalidKey, "the JWK Set at "+cfg.JWKSURL+" holds no key freshtoken can verify signatures with")
+		return nil, withDetail(ErrInvalidKey, "the JWK Set at "+cfg.JWKSURL+" holds no key freshtoken can verify signatures with")
 	}
 	context.AfterFunc(ctx, func() { r.stopped.Store(true) })
-	m.remote = r
 	ok = true
-	return m, nil
+	return r, nil
 }
 
 // checkJWKSURL refuses a key set that could be swapped on the way.
 func checkJWKSURL(u *url.URL, insecureHTTP bool) error {
 	if u.Host == "" {
-		return errorf(ErrInvalidConfig, "JWKSURL must be an absolute http or https URL")
+		return withDetail(ErrInvalidConfig, "JWKSURL must be an absolute http or https URL")
 	}
 	switch {
 	case u.Scheme == "https":
@@ -227,9 +247,9 @@ func checkJWKSURL(u *url.URL, insecureHTTP bool) error {
 	case u.Scheme == "http" && (insecureHTTP || isLoopback(u.Hostname())):
 		return nil
 	case u.Scheme == "http":
-		return errorf(ErrInvalidConfig, "JWKSURL uses plain http to "+u.Hostname()+"; use https (or set InsecureHTTP on a trusted network)")
+		return withDetail(ErrInvalidConfig, "JWKSURL uses plain http to "+u.Hostname()+"; use https (or set InsecureHTTP on a trusted network)")
 	}
-	return errorf(ErrInvalidConfig, "JWKSURL must be an http or https URL")
+	return withDetail(ErrInvalidConfig, "JWKSURL must be an http or https URL")
 }
 
 func isLoopback(host string) bool {

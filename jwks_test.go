@@ -10,9 +10,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -64,7 +66,7 @@ func newIssuerServer(t *testing.T, m *Manager) *issuerServer {
 func (s *issuerServer) publish(h http.Handler) { s.jwks.Store(&h) }
 func (s *issuerServer) jwksURL() string        { return s.URL + "/.well-known/jwks.json" }
 
-func newWebVerifier(t *testing.T, ctx context.Context, cfg VerifierConfig) *Manager {
+func newWebVerifier(t *testing.T, ctx context.Context, cfg VerifierConfig) *Verifier {
 	t.Helper()
 	v, err := NewVerifier(ctx, cfg)
 	if err != nil {
@@ -73,19 +75,34 @@ func newWebVerifier(t *testing.T, ctx context.Context, cfg VerifierConfig) *Mana
 	return v
 }
 
-// resourceServer serves GET / behind RequireAccess of a verifier.
-func resourceServer(t *testing.T, v *Manager) *httptest.Server {
+// resourceServer serves GET / behind RequireAccess of a verifier: the
+// claims, or 401 with the sentinel the guard failed with. (The HTTP answers
+// themselves are package httpauth's, and tested there.)
+func resourceServer(t *testing.T, v *Verifier) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(newWebMiddleware(t, v, MiddlewareConfig{Realm: "api"}).RequireAccess(whoami))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := v.RequireAccess(r.Context(), strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+		if err != nil {
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, refusal(err))
+			return
+		}
+		fmt.Fprintf(w, "%s %s fresh=%t", c.Type, c.Subject, c.Fresh)
+	}))
 	t.Cleanup(srv.Close)
 	return srv
 }
 
-var unknownKey = answer{
-	Status:    401,
-	Challenge: `Bearer realm="api", error="invalid_token", error_description="The token is signed with an unknown key"`,
-	Body:      errorBody("invalid_token", "The token is signed with an unknown key"),
+// refusal names the sentinel err wraps.
+func refusal(err error) string {
+	var te *tokenError
+	if errors.As(err, &te) {
+		return te.kind.Error()
+	}
+	return err.Error()
 }
+
+var unknownKey = answer{Status: 401, Body: ErrUnknownKey.Error()}
 
 // TestVerifierRotation has a resource server verify the issuer's tokens
 // through its JWKS over real HTTP while the issuer rotates its key: the new
@@ -333,11 +350,21 @@ func TestVerifierCannotSign(t *testing.T) {
 	v := newWebVerifier(t, ctx, VerifierConfig{JWKSURL: newIssuerServer(t, m).jwksURL()})
 	p := issue(t, m, "user-1")
 
-	if got, err := v.Issue(ctx, "user-1"); got != nil || !errors.Is(err, ErrInvalidKey) {
-		t.Errorf("Issue on a verifier = %v, %v; want nil, ErrInvalidKey", got, err)
+	// A Verifier has no method that signs or revokes, so calling one does
+	// not compile; a Manager has them all, and every guard besides.
+	vt, mt := reflect.TypeOf(v), reflect.TypeOf(m)
+	for _, name := range []string{"Issue", "Refresh", "Logout", "LogoutEverywhere", "RevokeAccessToken", "JWKSHandler"} {
+		if _, ok := vt.MethodByName(name); ok {
+			t.Errorf("*Verifier has a %s method; it must only verify", name)
+		}
+		if _, ok := mt.MethodByName(name); !ok {
+			t.Errorf("*Manager lacks %s", name)
+		}
 	}
-	if got, err := v.Refresh(ctx, p.Refresh); got != nil || !errors.Is(err, ErrInvalidKey) {
-		t.Errorf("Refresh on a verifier = %v, %v; want nil, ErrInvalidKey", got, err)
+	for _, name := range []string{"RequireAccess", "RequireFresh", "RequireLoginWithin", "RequireRefresh"} {
+		if _, ok := vt.MethodByName(name); !ok {
+			t.Errorf("*Verifier lacks the guard %s", name)
+		}
 	}
 	if _, err := v.RequireRefresh(ctx, p.Refresh); err != nil {
 		t.Errorf("RequireRefresh on a verifier: %v", err)
@@ -546,11 +573,7 @@ func TestVerifierSharedStore(t *testing.T) {
 	if err := m.Logout(ctx, p.Refresh); err != nil {
 		t.Fatal(err)
 	}
-	want := answer{
-		Status:    401,
-		Challenge: `Bearer realm="api", error="invalid_token", error_description="The token was revoked"`,
-		Body:      errorBody("invalid_token", "The token was revoked"),
-	}
+	want := answer{Status: 401, Body: ErrRevoked.Error()}
 	if got := send(t, rs.Client(), "GET", rs.URL, bearer(p.Access)); got != want {
 		t.Errorf("after logout at the issuer: got %+v, want %+v", got, want)
 	}

@@ -31,7 +31,38 @@ func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Pair, erro
 		return nil, err
 	}
 	clock := m.now()
-	now := clock.Truncate(time.Second)
+	now, end := refreshTimes(clock, rc)
+	if m.rotate && m.refreshIdle > 0 && !now.Before(rc.IssuedAt.Add(m.refreshIdle)) {
+		return nil, withDetail(ErrExpired, "the session was idle for longer than RefreshIdleTTL")
+	}
+	access := tokenFields{
+		typ: AccessToken, subject: rc.Subject, sessionID: rc.SessionID,
+		issuedAt: now, expiresAt: now.Add(m.accessTTL), authTime: rc.AuthTime, fresh: false,
+		extra: rc.rawExtra, nExtra: len(rc.Extra),
+	}
+	if access.expiresAt.After(end) {
+		access.expiresAt = end
+	}
+	if err := m.newIDs(&access, rc.CSRF != ""); err != nil {
+		return nil, err
+	}
+	if !m.rotate {
+		at, err := m.sign(&access)
+		if err != nil {
+			return nil, err
+		}
+		return &Pair{
+			Access: at, Refresh: refreshToken, AccessExpiresAt: access.expiresAt, RefreshExpiresAt: rc.ExpiresAt,
+			AccessCSRF: access.csrf, RefreshCSRF: rc.CSRF,
+		}, nil
+	}
+	return m.rotateRefresh(ctx, clock, rc, &access, end)
+}
+
+// refreshTimes returns the issue time of the tokens a refresh makes and
+// when they end at the latest.
+func refreshTimes(clock time.Time, rc *Claims) (now, end time.Time) {
+	now = clock.Truncate(time.Second)
 	if now.Before(rc.AuthTime) {
 		// The login happened on a server whose clock runs ahead (by less
 		// than the leeway, or the guard would have refused the token).
@@ -45,44 +76,26 @@ func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Pair, erro
 	// may run behind), Refresh agrees with the guard, as
 	// Flask-JWT-Extended's refresh view does: the new tokens live one
 	// second, the least a token can, plus the leeway every guard grants.
-	end := rc.ExpiresAt
+	end = rc.ExpiresAt
 	if !end.After(now) {
 		end = now.Add(time.Second)
 	}
-	exp := now.Add(m.accessTTL)
-	if exp.After(end) {
-		exp = end
-	}
-	if m.rotate && m.refreshIdle > 0 && !now.Before(rc.IssuedAt.Add(m.refreshIdle)) {
-		return nil, errorf(ErrExpired, "the session was idle for longer than RefreshIdleTTL")
-	}
-	access := tokenFields{
-		typ: AccessToken, subject: rc.Subject, sessionID: rc.SessionID,
-		issuedAt: now, expiresAt: exp, authTime: rc.AuthTime, fresh: false, extra: rc.rawExtra,
-	}
-	if err := setIDs(&access, rc.CSRF != ""); err != nil {
-		return nil, err
-	}
-	if !m.rotate {
-		at, err := m.sign(&access)
-		if err != nil {
-			return nil, err
-		}
-		return &Pair{
-			Access: at, Refresh: refreshToken, AccessExpiresAt: exp, RefreshExpiresAt: rc.ExpiresAt,
-			AccessCSRF: access.csrf, RefreshCSRF: rc.CSRF,
-		}, nil
-	}
+	return now, end
+}
+
+// rotateRefresh signs access and a new refresh token for the session of
+// rc, then spends rc.
+func (m *Manager) rotateRefresh(ctx context.Context, clock time.Time, rc *Claims, access *tokenFields, end time.Time) (*Pair, error) {
 	// The new refresh token keeps the session and the login's expiry, so
 	// rotation never makes a session outlive RefreshTTL.
 	refresh := tokenFields{
 		typ: RefreshToken, subject: rc.Subject, sessionID: rc.SessionID,
-		issuedAt: now, expiresAt: end, authTime: rc.AuthTime, extra: rc.rawExtra,
+		issuedAt: access.issuedAt, expiresAt: end, authTime: rc.AuthTime, extra: rc.rawExtra, nExtra: len(rc.Extra),
 	}
-	if err := setIDs(&refresh, rc.CSRF != ""); err != nil {
+	if err := m.newIDs(&refresh, rc.CSRF != ""); err != nil {
 		return nil, err
 	}
-	pair, err := m.signPair(&access, &refresh)
+	pair, err := m.signPair(access, &refresh)
 	if err != nil {
 		return nil, err
 	}
@@ -93,21 +106,7 @@ func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Pair, erro
 		return nil, storeError(err)
 	}
 	if !ok {
-		return nil, errorf(ErrRevoked, "the refresh token was already used; its session is revoked")
+		return nil, withDetail(ErrRevoked, "the refresh token was already used; its session is revoked")
 	}
 	return pair, nil
-}
-
-// setIDs gives f a new "jti" and, when csrf is set, a new "csrf" value.
-func setIDs(f *tokenFields, csrf bool) error {
-	var ids [2]string
-	n := 1
-	if csrf {
-		n = 2
-	}
-	if err := newIDs(ids[:n]); err != nil {
-		return err
-	}
-	f.id, f.csrf = ids[0], ids[1]
-	return nil
 }

@@ -114,7 +114,7 @@ func NewMemoryStore() *MemoryStore {
 
 // errEmpty is what a store answers for an empty ID, session ID or subject.
 func errEmpty(what string) error {
-	return errorf(ErrInvalidConfig, "the store was given an empty "+what)
+	return withDetail(ErrInvalidConfig, "the store was given an empty "+what)
 }
 
 // Revoke implements Store.

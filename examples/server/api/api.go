@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/freshtoken/freshtoken"
+	"github.com/freshtoken/freshtoken/httpauth"
 )
 
 // DefaultIterations is OWASP's recommendation for PBKDF2-HMAC-SHA256.
@@ -66,7 +67,7 @@ type Config struct {
 // server holds the API's state: one account, kept in memory.
 type server struct {
 	tokens *freshtoken.Manager
-	mw     *freshtoken.Middleware
+	mw     *httpauth.Middleware
 	now    func() time.Time
 
 	// The account: a hash of the user name, so comparing it takes the same
@@ -99,7 +100,7 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	mw, err := freshtoken.NewMiddleware(tokens, freshtoken.MiddlewareConfig{Realm: realm})
+	mw, err := httpauth.New(tokens, httpauth.Config{Realm: realm})
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +174,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) refresh(w http.ResponseWriter, r *http.Request) {
-	pair, err := s.tokens.Refresh(r.Context(), freshtoken.TokenFromContext(r.Context()))
+	pair, err := s.tokens.Refresh(r.Context(), httpauth.TokenFromContext(r.Context()))
 	if err != nil {
 		s.mw.WriteError(w, r, err)
 		return
@@ -199,7 +200,7 @@ type profile struct {
 }
 
 func (s *server) profile(w http.ResponseWriter, r *http.Request) {
-	c := freshtoken.ClaimsFromContext(r.Context())
+	c := httpauth.ClaimsFromContext(r.Context())
 	s.mu.Lock()
 	email := s.emails[c.Subject]
 	s.mu.Unlock()
@@ -220,7 +221,7 @@ func (s *server) changeEmail(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, errorBody("invalid_request", "email must be a plain address such as name@example.com"))
 		return
 	}
-	c := freshtoken.ClaimsFromContext(r.Context())
+	c := httpauth.ClaimsFromContext(r.Context())
 	s.mu.Lock()
 	s.emails[c.Subject] = addr.Address
 	s.mu.Unlock()
@@ -233,7 +234,7 @@ func (s *server) changeEmail(w http.ResponseWriter, r *http.Request) {
 // every instance sharing Config.Store. A store failure answers 503: the
 // session may not have ended, and the client should log out again.
 func (s *server) logout(w http.ResponseWriter, r *http.Request) {
-	if err := s.tokens.Logout(r.Context(), freshtoken.TokenFromContext(r.Context())); err != nil {
+	if err := s.tokens.Logout(r.Context(), httpauth.TokenFromContext(r.Context())); err != nil {
 		s.mw.WriteError(w, r, err)
 		return
 	}

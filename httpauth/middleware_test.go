@@ -1,9 +1,7 @@
-package freshtoken
+package httpauth
 
 import (
 	"context"
-	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,92 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/freshtoken/freshtoken"
 	"github.com/google/go-cmp/cmp"
 )
 
-// webKey returns a fixed Ed25519 key; seed selects which.
-func webKey(seed byte) ed25519.PrivateKey {
-	s := make([]byte, ed25519.SeedSize)
-	s[0] = seed
-	return ed25519.NewKeyFromSeed(s)
-}
-
-func newWebManager(t testing.TB, cfg Config) *Manager {
-	t.Helper()
-	if cfg.Key == nil {
-		cfg.Key = webKey(1)
-	}
-	m, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func newWebMiddleware(t testing.TB, m *Manager, cfg MiddlewareConfig) *Middleware {
-	t.Helper()
-	mw, err := NewMiddleware(m, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return mw
-}
-
-func issue(t testing.TB, m *Manager, subject string, opts ...IssueOption) *Pair {
-	t.Helper()
-	p, err := m.Issue(context.Background(), subject, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// answer is what a test checks of an HTTP response.
-type answer struct {
-	Status    int
-	Challenge string // WWW-Authenticate
-	Body      string
-}
-
-// errorBody is the JSON body of a refused request, as Body.
-func errorBody(code, desc string) string {
-	b, _ := json.Marshal(ErrorResponse{Code: code, Description: desc})
-	return string(b) + "\n"
-}
-
-// send makes one request and reads the answer.
-func send(t *testing.T, c *http.Client, method, url string, header http.Header) answer {
-	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, values := range header {
-		req.Header[name] = values
-	}
-	res, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return answer{Status: res.StatusCode, Challenge: res.Header.Get("WWW-Authenticate"), Body: string(body)}
-}
-
-func bearer(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
-
-// whoami answers with the claims the middleware put in the context.
-var whoami = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-	c := ClaimsFromContext(r.Context())
-	fmt.Fprintf(w, "%s %s fresh=%t", c.Type, c.Subject, c.Fresh)
-})
-
 // newGuardedServer serves each guard of mw on its own path; /refresh swaps
 // the refresh token for a new access token.
-func newGuardedServer(t *testing.T, m *Manager, mw *Middleware) *httptest.Server {
+func newGuardedServer(t *testing.T, m *freshtoken.Manager, mw *Middleware) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle("/access", mw.RequireAccess(whoami))
@@ -122,8 +41,8 @@ func newGuardedServer(t *testing.T, m *Manager, mw *Middleware) *httptest.Server
 // and the new login, checking each answer's status, challenge and body.
 func TestMiddlewareFlow(t *testing.T) {
 	clk := newFakeClock()
-	m := newWebManager(t, Config{Now: clk.Now, FreshFor: 10 * time.Minute})
-	mw := newWebMiddleware(t, m, MiddlewareConfig{Realm: "api"})
+	m := newWebManager(t, freshtoken.Config{Now: clk.Now, FreshFor: 10 * time.Minute})
+	mw := newWebMiddleware(t, m, Config{Realm: "api"})
 	srv := newGuardedServer(t, m, mw)
 	c := srv.Client()
 
@@ -186,8 +105,8 @@ func TestMiddlewareFlow(t *testing.T) {
 // TestMiddlewareAuthorizationHeader sends missing, foreign and mangled
 // Authorization headers over real HTTP and checks the exact RFC 6750 answers.
 func TestMiddlewareAuthorizationHeader(t *testing.T) {
-	m := newWebManager(t, Config{})
-	srv := newGuardedServer(t, m, newWebMiddleware(t, m, MiddlewareConfig{Realm: "api"}))
+	m := newWebManager(t, freshtoken.Config{})
+	srv := newGuardedServer(t, m, newWebMiddleware(t, m, Config{Realm: "api"}))
 	tok := issue(t, m, "user-1").Access
 
 	none := answer{Status: 401, Challenge: `Bearer realm="api"`, Body: errorBody("missing_token", "No token was sent")}
@@ -230,148 +149,12 @@ func TestMiddlewareAuthorizationHeader(t *testing.T) {
 	}
 }
 
-func TestBearerToken(t *testing.T) {
-	tests := []struct {
-		name    string
-		header  []string
-		want    string
-		wantErr error
-	}{
-		{"none", nil, "", ErrNoToken},
-		{"digest", []string{`Digest username="x"`}, "", ErrNoToken},
-		{"token", []string{"Bearer a.b.c"}, "a.b.c", nil},
-		{"padding", []string{"Bearer abc=="}, "abc==", nil},
-		{"only padding", []string{"Bearer =="}, "", ErrMalformed},
-		{"non-token scheme", []string{"Bear(er) abc"}, "", ErrMalformed},
-		{"quote in token", []string{`Bearer "abc"`}, "", ErrMalformed},
-	}
-	for _, tt := range tests {
-		r := httptest.NewRequest("GET", "/", nil)
-		if tt.header != nil {
-			r.Header["Authorization"] = tt.header
-		}
-		got, err := BearerToken(r)
-		if got != tt.want || !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
-			t.Errorf("%s: BearerToken = %q, %v; want %q, %v", tt.name, got, err, tt.want, tt.wantErr)
-		}
-	}
-}
-
-func TestResponseFor(t *testing.T) {
-	tests := []struct {
-		name   string
-		realm  string
-		err    error
-		want   ErrorResponse
-		reason string
-	}{
-		{
-			"no token", "api", errNoToken,
-			ErrorResponse{401, `Bearer realm="api"`, "missing_token", "No token was sent"},
-			"RFC 6750 §3.1",
-		},
-		{
-			"no token, no realm", "", errNoToken,
-			ErrorResponse{401, `Bearer`, "missing_token", "No token was sent"},
-			"a challenge may be the scheme alone",
-		},
-		{
-			"expired", "api", errorf(ErrExpired, "at noon"),
-			ErrorResponse{401, `Bearer realm="api", error="invalid_token", error_description="The token expired"`, "invalid_token", "The token expired"},
-			"RFC 6750 §3",
-		},
-		{
-			"revoked", "api", errorf(ErrRevoked, "logged out"),
-			ErrorResponse{401, `Bearer realm="api", error="invalid_token", error_description="The token was revoked"`, "invalid_token", "The token was revoked"},
-			"RFC 6750 §3.1: revoked is an invalid_token",
-		},
-		{
-			"wrapped twice", "", fmt.Errorf("handler: %w", errorf(ErrSignature, "x")),
-			ErrorResponse{401, `Bearer error="invalid_token", error_description="The token signature is invalid"`, "invalid_token", "The token signature is invalid"},
-			"matched with errors.Is",
-		},
-		{
-			"max age", "api", &FreshnessError{MaxAge: 90 * time.Second},
-			ErrorResponse{401, `Bearer realm="api", error="insufficient_user_authentication", error_description="More recent authentication is required", max_age="90"`, "insufficient_user_authentication", "More recent authentication is required"},
-			"RFC 9470 §3",
-		},
-		{
-			"max age in whole seconds", "", &FreshnessError{MaxAge: 1500 * time.Millisecond},
-			ErrorResponse{401, `Bearer error="insufficient_user_authentication", error_description="More recent authentication is required", max_age="1"`, "insufficient_user_authentication", "More recent authentication is required"},
-			"a login 1.2 s ago would pass a 1 s max_age too",
-		},
-		{
-			"refreshed", "", &FreshnessError{Refreshed: true},
-			ErrorResponse{401, `Bearer error="insufficient_user_authentication", error_description="A fresh login is required"`, "insufficient_user_authentication", "A fresh login is required"},
-			"no max age was demanded",
-		},
-		{
-			"not fresh without details", "", ErrNotFresh,
-			ErrorResponse{401, `Bearer error="insufficient_user_authentication", error_description="A fresh login is required"`, "insufficient_user_authentication", "A fresh login is required"},
-			"the bare sentinel",
-		},
-		{
-			"csrf", "api", errCSRFMismatch,
-			ErrorResponse{403, "", "csrf_failed", "The CSRF header is missing or does not match the token"},
-			"the token is fine; a new login would not help",
-		},
-		{
-			"store", "api", fmt.Errorf("%w: redis: connection refused", ErrStoreUnavailable),
-			ErrorResponse{503, "", "temporarily_unavailable", "The token cannot be checked right now; try again later"},
-			"not the client's fault",
-		},
-		{
-			"config", "api", errorf(ErrInvalidConfig, "x"),
-			ErrorResponse{500, "", "server_error", "The server is misconfigured"},
-			"",
-		},
-		{
-			"foreign error", "api", errors.New("something else"),
-			ErrorResponse{401, `Bearer realm="api", error="invalid_token", error_description="The token is invalid"`, "invalid_token", "The token is invalid"},
-			"refuse what is not understood",
-		},
-		{
-			"realm quoting", `a "b" \c`, errNoToken,
-			ErrorResponse{401, `Bearer realm="a \"b\" \\c"`, "missing_token", "No token was sent"},
-			"quoted-pair escapes",
-		},
-	}
-	for _, tt := range tests {
-		got := ResponseFor(tt.realm, tt.err)
-		if diff := cmp.Diff(tt.want, got); diff != "" {
-			t.Errorf("%s: got %+v, want %+v (-want +got):\n%s\n%s", tt.name, got, tt.want, diff, tt.reason)
-		}
-	}
-}
-
-func TestErrorResponseWrite(t *testing.T) {
-	rec := httptest.NewRecorder()
-	ResponseFor("api", errorf(ErrExpired, "x")).Write(rec)
-	got := map[string]any{
-		"status":           rec.Code,
-		"www-authenticate": rec.Header().Get("WWW-Authenticate"),
-		"content-type":     rec.Header().Get("Content-Type"),
-		"cache-control":    rec.Header().Get("Cache-Control"),
-		"body":             rec.Body.String(),
-	}
-	want := map[string]any{
-		"status":           401,
-		"www-authenticate": `Bearer realm="api", error="invalid_token", error_description="The token expired"`,
-		"content-type":     "application/json",
-		"cache-control":    "no-store",
-		"body":             `{"error":"invalid_token","error_description":"The token expired"}` + "\n",
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("got %v, want %v (-want +got):\n%s", got, want, diff)
-	}
-}
-
 // TestMiddlewareErrorWriter replaces the error writer and checks it gets the
 // guard's error.
 func TestMiddlewareErrorWriter(t *testing.T) {
-	m := newWebManager(t, Config{})
+	m := newWebManager(t, freshtoken.Config{})
 	var got error
-	mw := newWebMiddleware(t, m, MiddlewareConfig{ErrorWriter: func(w http.ResponseWriter, r *http.Request, err error) {
+	mw := newWebMiddleware(t, m, Config{ErrorWriter: func(w http.ResponseWriter, r *http.Request, err error) {
 		got = err
 		w.WriteHeader(http.StatusTeapot)
 	}})
@@ -388,7 +171,7 @@ func TestMiddlewareErrorWriter(t *testing.T) {
 
 // TestMiddlewareSources checks that the first place holding a token decides.
 func TestMiddlewareSources(t *testing.T) {
-	m := newWebManager(t, Config{})
+	m := newWebManager(t, freshtoken.Config{})
 	alice, bob := issue(t, m, "alice").Access, issue(t, m, "bob").Access
 	cookie := func(tok string) string { return "access_token_cookie=" + tok }
 	tests := []struct {
@@ -407,7 +190,7 @@ func TestMiddlewareSources(t *testing.T) {
 		{"empty cookie", []Source{FromCookie}, http.Header{"Cookie": {"access_token_cookie="}}, answer{Status: 401, Challenge: "Bearer", Body: errorBody("missing_token", "No token was sent")}, "an emptied cookie holds no token"},
 	}
 	for _, tt := range tests {
-		mw := newWebMiddleware(t, m, MiddlewareConfig{Sources: tt.sources})
+		mw := newWebMiddleware(t, m, Config{Sources: tt.sources})
 		srv := httptest.NewServer(mw.RequireAccess(whoami))
 		got := send(t, srv.Client(), "GET", srv.URL, tt.header)
 		srv.Close()
@@ -417,48 +200,142 @@ func TestMiddlewareSources(t *testing.T) {
 	}
 }
 
-func TestNewMiddlewareErrors(t *testing.T) {
-	m := newWebManager(t, Config{})
+func TestNewErrors(t *testing.T) {
+	m := newWebManager(t, freshtoken.Config{})
 	tests := []struct {
 		name   string
-		cfg    MiddlewareConfig
+		cfg    Config
 		reason string
 	}{
-		{"realm with newline", MiddlewareConfig{Realm: "a\nb"}, "it goes into a header"},
-		{"unknown source", MiddlewareConfig{Sources: []Source{FromHeader, 7}}, ""},
-		{"source twice", MiddlewareConfig{Sources: []Source{FromCookie, FromCookie}}, ""},
-		{"bad cookie name", MiddlewareConfig{Cookies: CookieConfig{AccessName: "a b"}}, "net/http would drop the cookie silently"},
-		{"same cookie names", MiddlewareConfig{Cookies: CookieConfig{AccessName: "t", RefreshName: "t"}}, ""},
-		{"relative refresh path", MiddlewareConfig{Cookies: CookieConfig{RefreshPath: "auth"}}, ""},
-		{"bad refresh path", MiddlewareConfig{Cookies: CookieConfig{RefreshPath: "/a;b"}}, "a semicolon ends the attribute"},
-		{"bad csrf header", MiddlewareConfig{Cookies: CookieConfig{CSRFHeader: "X CSRF"}}, ""},
-		{"samesite none over http", MiddlewareConfig{Cookies: CookieConfig{SameSite: http.SameSiteNoneMode, Insecure: true}}, "browsers refuse it"},
+		{"realm with newline", Config{Realm: "a\nb"}, "it goes into a header"},
+		{"unknown source", Config{Sources: []Source{FromHeader, 7}}, ""},
+		{"source twice", Config{Sources: []Source{FromCookie, FromCookie}}, ""},
+		{"bad cookie name", Config{Cookies: CookieConfig{AccessName: "a b"}}, "net/http would drop the cookie silently"},
+		{"same cookie names", Config{Cookies: CookieConfig{AccessName: "t", RefreshName: "t"}}, ""},
+		{"relative refresh path", Config{Cookies: CookieConfig{RefreshPath: "auth"}}, ""},
+		{"bad refresh path", Config{Cookies: CookieConfig{RefreshPath: "/a;b"}}, "a semicolon ends the attribute"},
+		{"bad csrf header", Config{Cookies: CookieConfig{CSRFHeader: "X CSRF"}}, ""},
+		{"samesite none over http", Config{Cookies: CookieConfig{SameSite: http.SameSiteNoneMode, Insecure: true}}, "browsers refuse it"},
 	}
 	for _, tt := range tests {
-		mw, err := NewMiddleware(m, tt.cfg)
-		if mw != nil || !errors.Is(err, ErrInvalidConfig) {
-			t.Errorf("%s: NewMiddleware = %v, %v; want nil, ErrInvalidConfig (%s)", tt.name, mw, err, tt.reason)
+		mw, err := New(m, tt.cfg)
+		if mw != nil || !errors.Is(err, freshtoken.ErrInvalidConfig) {
+			t.Errorf("%s: New = %v, %v; want nil, ErrInvalidConfig (%s)", tt.name, mw, err, tt.reason)
 		}
 	}
 }
 
 func TestMiddlewarePanics(t *testing.T) {
-	m := newWebManager(t, Config{})
-	mw := newWebMiddleware(t, m, MiddlewareConfig{})
+	m := newWebManager(t, freshtoken.Config{})
+	mw := newWebMiddleware(t, m, Config{})
 	for name, f := range map[string]func(){
-		"nil manager":         func() { NewMiddleware(nil, MiddlewareConfig{}) },
+		"nil guard":           func() { New(nil, Config{}) },
 		"zero max age":        func() { mw.RequireLoginWithin(0) },
 		"nil handler":         func() { mw.RequireAccess(nil) },
 		"nil refresh handler": func() { mw.RequireRefresh(nil) },
 	} {
 		func() {
 			defer func() {
-				if r := recover(); r == nil || !strings.HasPrefix(fmt.Sprint(r), "freshtoken: ") {
-					t.Errorf("%s: recovered %v, want a freshtoken panic naming the fix", name, r)
+				if r := recover(); r == nil || !strings.HasPrefix(fmt.Sprint(r), "httpauth: ") {
+					t.Errorf("%s: recovered %v, want an httpauth panic naming the fix", name, r)
 				}
 			}()
 			f()
 		}()
+	}
+}
+
+// TestMiddlewareStoreDown checks over real HTTP that a guard whose store
+// fails answers 503 without a challenge: the token is not known to be bad.
+func TestMiddlewareStoreDown(t *testing.T) {
+	login := issue(t, newWebManager(t, freshtoken.Config{}), "alice")
+	m := newWebManager(t, freshtoken.Config{Store: brokenStore{}})
+	srv := httptest.NewServer(newWebMiddleware(t, m, Config{Realm: "api"}).RequireAccess(http.NotFoundHandler()))
+	defer srv.Close()
+
+	got := send(t, srv.Client(), "GET", srv.URL, bearer(login.Access))
+	want := answer{Status: 503, Body: errorBody("temporarily_unavailable", "The token cannot be checked right now; try again later")}
+	if got != want {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+// TestMiddlewareVerifier puts a verifier, which holds no signing key, behind
+// the middleware over real HTTP: it takes the issuer's tokens, refuses a key
+// the issuer does not publish, and refuses a session logged out at the
+// issuer when they share the revocation store.
+func TestMiddlewareVerifier(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel() // ends the verifier's background refresh
+	store := freshtoken.NewMemoryStore()
+	issuer := newWebManager(t, freshtoken.Config{Store: store})
+	jwks := httptest.NewServer(issuer.JWKSHandler())
+	defer jwks.Close()
+	v, err := freshtoken.NewVerifier(ctx, freshtoken.VerifierConfig{JWKSURL: jwks.URL, Config: freshtoken.Config{Store: store}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(newWebMiddleware(t, v, Config{Realm: "api"}).RequireAccess(whoami))
+	defer srv.Close()
+
+	login := issue(t, issuer, "user-1")
+	stranger := issue(t, newWebManager(t, freshtoken.Config{Key: webKey(3)}), "user-1")
+	invalid := func(desc string) answer {
+		return answer{
+			Status:    401,
+			Challenge: `Bearer realm="api", error="invalid_token", error_description="` + desc + `"`,
+			Body:      errorBody("invalid_token", desc),
+		}
+	}
+	steps := []struct {
+		name   string
+		token  string
+		logout bool // log the login out at the issuer first
+		want   answer
+	}{
+		{"issuer's token", login.Access, false, answer{Status: 200, Body: "access user-1 fresh=true"}},
+		{"unpublished key", stranger.Access, false, invalid("The token is signed with an unknown key")},
+		{"after logout at the issuer", login.Access, true, invalid("The token was revoked")},
+	}
+	for _, s := range steps {
+		if s.logout {
+			if err := issuer.Logout(ctx, login.Refresh); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := send(t, srv.Client(), "GET", srv.URL, bearer(s.token))
+		if diff := cmp.Diff(s.want, got); diff != "" {
+			t.Errorf("%s: got %+v, want %+v (-want +got):\n%s", s.name, got, s.want, diff)
+		}
+	}
+}
+
+// nilGuard breaks the Guard contract: it returns neither claims nor an error.
+type nilGuard struct{}
+
+func (nilGuard) RequireAccess(context.Context, string) (*freshtoken.Claims, error)  { return nil, nil }
+func (nilGuard) RequireFresh(context.Context, string) (*freshtoken.Claims, error)   { return nil, nil }
+func (nilGuard) RequireRefresh(context.Context, string) (*freshtoken.Claims, error) { return nil, nil }
+func (nilGuard) RequireLoginWithin(context.Context, string, time.Duration) (*freshtoken.Claims, error) {
+	return nil, nil
+}
+
+// TestMiddlewareGuardWithoutClaims checks that a Guard returning no claims
+// and no error refuses the request (500) instead of running the handler
+// with nil claims, for a bearer token and for a cookie that needs the CSRF
+// check.
+func TestMiddlewareGuardWithoutClaims(t *testing.T) {
+	mw := newWebMiddleware(t, nilGuard{}, Config{Sources: []Source{FromHeader, FromCookie}})
+	want := answer{Status: 500, Body: errorBody("server_error", "The server is misconfigured")}
+	for _, h := range []http.Header{bearer("abc"), {"Cookie": {"access_token_cookie=abc"}}} {
+		rec := httptest.NewRecorder()
+		r := httptest.NewRequest("POST", "/", nil)
+		r.Header = h
+		mw.RequireFresh(whoami).ServeHTTP(rec, r)
+		got := answer{Status: rec.Code, Challenge: rec.Header().Get("WWW-Authenticate"), Body: rec.Body.String()}
+		if got != want {
+			t.Errorf("%v: got %+v, want %+v", h, got, want)
+		}
 	}
 }
 
@@ -473,8 +350,8 @@ func (nopWriter) WriteHeader(int)             {}
 // BenchmarkMiddleware compares the guard alone with the same guard behind
 // the middleware, and measures a refusal and a verifier's remote key lookup.
 func BenchmarkMiddleware(b *testing.B) {
-	m := newWebManager(b, Config{})
-	mw := newWebMiddleware(b, m, MiddlewareConfig{Realm: "api"})
+	m := newWebManager(b, freshtoken.Config{})
+	mw := newWebMiddleware(b, m, Config{Realm: "api"})
 	p := issue(b, m, "user-1")
 	ctx := context.Background()
 	ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
@@ -507,12 +384,12 @@ func BenchmarkMiddleware(b *testing.B) {
 		defer cancel()
 		jwks := httptest.NewServer(m.JWKSHandler())
 		defer jwks.Close()
-		v, err := NewVerifier(vctx, VerifierConfig{JWKSURL: jwks.URL})
+		v, err := freshtoken.NewVerifier(vctx, freshtoken.VerifierConfig{JWKSURL: jwks.URL})
 		if err != nil {
 			b.Fatal(err)
 		}
 		r := httptest.NewRequest("POST", "/", nil)
 		r.Header.Set("Authorization", "Bearer "+p.Access)
-		serve(b, newWebMiddleware(b, v, MiddlewareConfig{}).RequireFresh(ok), r)
+		serve(b, newWebMiddleware(b, v, Config{}).RequireFresh(ok), r)
 	})
 }

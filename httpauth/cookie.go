@@ -1,10 +1,11 @@
-package freshtoken
+package httpauth
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/freshtoken/freshtoken"
 )
 
 // This file keeps tokens in cookies for browser clients, with double-submit
@@ -79,7 +80,7 @@ type CookieConfig struct {
 	// its siblings).
 	//
 	// A "__Host-" cookie must be Secure, have Path=/ and carry no Domain, so
-	// NewMiddleware refuses HostPrefix together with Insecure, a Domain or a
+	// New refuses HostPrefix together with Insecure, a Domain or a
 	// RefreshPath other than "/", rather than write cookies that browsers
 	// would drop. The refresh cookie then travels with every request to the
 	// host, as with the default RefreshPath; that is the price of a cookie
@@ -121,11 +122,11 @@ func (c CookieConfig) withDefaults() (CookieConfig, error) {
 	for i, name := range names {
 		probe := http.Cookie{Name: name, Value: "x", Path: c.RefreshPath, Domain: c.Domain}
 		if err := probe.Valid(); err != nil {
-			return c, errorf(ErrInvalidConfig, "Cookies: "+err.Error())
+			return c, newError(freshtoken.ErrInvalidConfig, "Cookies: "+err.Error())
 		}
 		for _, other := range names[:i] {
 			if name == other {
-				return c, errorf(ErrInvalidConfig, "Cookies: two cookies are named "+name)
+				return c, newError(freshtoken.ErrInvalidConfig, "Cookies: two cookies are named "+name)
 			}
 		}
 		path := "/"
@@ -137,13 +138,13 @@ func (c CookieConfig) withDefaults() (CookieConfig, error) {
 		}
 	}
 	if !strings.HasPrefix(c.RefreshPath, "/") {
-		return c, errorf(ErrInvalidConfig, `Cookies.RefreshPath must start with "/"`)
+		return c, newError(freshtoken.ErrInvalidConfig, `Cookies.RefreshPath must start with "/"`)
 	}
 	if !isToken(c.CSRFHeader) {
-		return c, errorf(ErrInvalidConfig, "Cookies.CSRFHeader is not a valid header name")
+		return c, newError(freshtoken.ErrInvalidConfig, "Cookies.CSRFHeader is not a valid header name")
 	}
 	if c.SameSite == http.SameSiteNoneMode && c.Insecure {
-		return c, errorf(ErrInvalidConfig, "browsers refuse SameSite=None cookies without Secure")
+		return c, newError(freshtoken.ErrInvalidConfig, "browsers refuse SameSite=None cookies without Secure")
 	}
 	return c, nil
 }
@@ -163,12 +164,12 @@ func (c *CookieConfig) checkHostPrefix() error {
 		bad = append(bad, `a RefreshPath other than "/"`)
 	}
 	if len(bad) > 0 {
-		return errorf(ErrInvalidConfig, "Cookies.HostPrefix cannot be combined with "+strings.Join(bad, ", ")+
+		return newError(freshtoken.ErrInvalidConfig, "Cookies.HostPrefix cannot be combined with "+strings.Join(bad, ", ")+
 			`: browsers drop a "__Host-" cookie unless it is Secure, has Path=/ and no Domain`)
 	}
 	for _, name := range []string{c.AccessName, c.RefreshName, c.AccessCSRFName, c.RefreshCSRFName} {
 		if hasPrefixFold(name, hostPrefix) || hasPrefixFold(name, "__Secure-") {
-			return errorf(ErrInvalidConfig, "Cookies: with HostPrefix, give the name "+name+` without its prefix; HostPrefix adds "__Host-"`)
+			return newError(freshtoken.ErrInvalidConfig, "Cookies: with HostPrefix, give the name "+name+` without its prefix; HostPrefix adds "__Host-"`)
 		}
 	}
 	return nil
@@ -182,9 +183,9 @@ func (c *CookieConfig) checkHostPrefix() error {
 func (c *CookieConfig) checkNamePrefix(name, path string) error {
 	switch {
 	case hasPrefixFold(name, hostPrefix) && (c.Insecure || c.Domain != "" || path != "/"):
-		return errorf(ErrInvalidConfig, "Cookies: browsers drop the cookie "+name+` unless Insecure is off, Domain is empty and its path is "/" (RefreshPath, for the refresh cookie); or set HostPrefix and give the name without its prefix`)
+		return newError(freshtoken.ErrInvalidConfig, "Cookies: browsers drop the cookie "+name+` unless Insecure is off, Domain is empty and its path is "/" (RefreshPath, for the refresh cookie); or set HostPrefix and give the name without its prefix`)
 	case hasPrefixFold(name, "__Secure-") && c.Insecure:
-		return errorf(ErrInvalidConfig, "Cookies: the cookie "+name+" cannot be combined with Insecure")
+		return newError(freshtoken.ErrInvalidConfig, "Cookies: the cookie "+name+" cannot be combined with Insecure")
 	}
 	return nil
 }
@@ -196,33 +197,48 @@ func hasPrefixFold(s, prefix string) bool {
 // SetCookies puts a Pair from Issue or Refresh into cookies: the access
 // token and, when p.Refresh is set, the refresh token, each in an HttpOnly
 // cookie that expires with it, plus the CSRF cookies that page scripts read
-// to fill the CSRF header. Every cookie is Secure (unless Cookies.Insecure)
-// and carries Cookies.SameSite.
+// to fill the CSRF header (p.AccessCSRF, p.RefreshCSRF). Every cookie is
+// Secure (unless Cookies.Insecure) and carries Cookies.SameSite.
 //
-// The tokens must come from Issue with WithCSRF (and the access token from
-// Refresh of such a refresh token); a token without a "csrf" claim fails with
-// ErrInvalidConfig, and one the Manager cannot verify with its sentinel.
-// Nothing is set on failure.
-func (mw *Middleware) SetCookies(w http.ResponseWriter, p *Pair) error {
-	ac, err := mw.csrfOf(p.Access, AccessToken)
-	if err != nil {
-		return err
-	}
-	var rc string
-	if p.Refresh != "" {
-		if rc, err = mw.csrfOf(p.Refresh, RefreshToken); err != nil {
-			return err
-		}
+// The Pair must come from Issue with freshtoken.WithCSRF, or from Refresh of
+// such a login's refresh token: a Pair without its CSRF values, or with a
+// value no cookie can hold, fails with freshtoken.ErrInvalidConfig, and
+// nothing is set. SetCookies does not verify the tokens: give it the Pair
+// the Manager returned.
+func (mw *Middleware) SetCookies(w http.ResponseWriter, p *freshtoken.Pair) error {
+	switch {
+	case p.Access == "":
+		return errNoAccessToken
+	case p.AccessCSRF == "" || p.Refresh != "" && p.RefreshCSRF == "":
+		return errNoCSRFValue
 	}
 	c := &mw.cookies
-	http.SetCookie(w, mw.cookie(c.AccessName, p.Access, "/", p.AccessExpiresAt, true))
-	http.SetCookie(w, mw.cookie(c.AccessCSRFName, ac, "/", p.AccessExpiresAt, false))
+	cookies := []*http.Cookie{
+		mw.cookie(c.AccessName, p.Access, "/", p.AccessExpiresAt, true),
+		mw.cookie(c.AccessCSRFName, p.AccessCSRF, "/", p.AccessExpiresAt, false),
+	}
 	if p.Refresh != "" {
-		http.SetCookie(w, mw.cookie(c.RefreshName, p.Refresh, c.RefreshPath, p.RefreshExpiresAt, true))
-		http.SetCookie(w, mw.cookie(c.RefreshCSRFName, rc, "/", p.RefreshExpiresAt, false))
+		cookies = append(cookies,
+			mw.cookie(c.RefreshName, p.Refresh, c.RefreshPath, p.RefreshExpiresAt, true),
+			mw.cookie(c.RefreshCSRFName, p.RefreshCSRF, "/", p.RefreshExpiresAt, false))
+	}
+	// net/http would drop a bad byte with a log line and set the rest;
+	// refuse before anything is set instead.
+	for _, ck := range cookies {
+		if err := ck.Valid(); err != nil {
+			return newError(freshtoken.ErrInvalidConfig, "SetCookies: "+err.Error())
+		}
+	}
+	for _, ck := range cookies {
+		http.SetCookie(w, ck)
 	}
 	return nil
 }
+
+var (
+	errNoAccessToken = newError(freshtoken.ErrInvalidConfig, "SetCookies needs a Pair with an access token")
+	errNoCSRFValue   = newError(freshtoken.ErrInvalidConfig, `the Pair has no CSRF values; issue it WithCSRF to keep its tokens in cookies`)
+)
 
 // ClearCookies tells the browser to delete every cookie SetCookies sets, as
 // part of a logout. It does not revoke the tokens.
@@ -256,21 +272,6 @@ func (mw *Middleware) cookie(name, value, path string, expires time.Time, httpOn
 	}
 }
 
-// csrfOf returns the "csrf" claim of a token the Manager signed.
-func (mw *Middleware) csrfOf(tok string, want TokenType) (string, error) {
-	c, err := mw.m.parse(context.Background(), tok)
-	if err != nil {
-		return "", err
-	}
-	if c.Type != want {
-		return "", errorf(ErrWrongType, "SetCookies got a "+c.Type.String()+" token for the "+want.String()+" cookie")
-	}
-	if c.CSRF == "" {
-		return "", errorf(ErrInvalidConfig, `the `+want.String()+` token has no "csrf" claim; issue it WithCSRF to keep it in a cookie`)
-	}
-	return c.CSRF, nil
-}
-
 // cookieToken returns the value of the named cookie, "" when there is none.
 // Two cookies of that name fail with ErrMalformed: another site on a shared
 // parent domain may have planted one ("cookie tossing"), and there is no
@@ -284,5 +285,5 @@ func cookieToken(r *http.Request, name string) (string, error) {
 	case 1:
 		return cs[0].Value, nil
 	}
-	return "", errorf(ErrMalformed, "more than one cookie named "+name)
+	return "", newError(freshtoken.ErrMalformed, "more than one cookie named "+name)
 }

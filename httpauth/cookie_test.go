@@ -1,4 +1,4 @@
-package freshtoken
+package httpauth
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/freshtoken/freshtoken"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -21,7 +22,7 @@ import (
 // POST /login sets the cookies, POST /auth/refresh swaps the refresh cookie
 // for new access cookies, POST /auth/logout clears them, GET /profile and
 // POST /email are guarded, GET /seen lists the cookies the browser sent.
-func newCookieServer(t *testing.T, m *Manager, mw *Middleware, opts ...IssueOption) *httptest.Server {
+func newCookieServer(t *testing.T, m *freshtoken.Manager, mw *Middleware, opts ...freshtoken.IssueOption) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
@@ -82,13 +83,13 @@ func browser(t *testing.T, srv *httptest.Server) (*http.Client, func(name string
 // cookies, guarded calls with and without the double-submit header, refresh
 // through the path-scoped refresh cookie, and logout.
 func TestCookiesCSRF(t *testing.T) {
-	m := newWebManager(t, Config{})
-	mw := newWebMiddleware(t, m, MiddlewareConfig{
+	m := newWebManager(t, freshtoken.Config{})
+	mw := newWebMiddleware(t, m, Config{
 		Realm:   "api",
 		Sources: []Source{FromCookie, FromHeader},
 		Cookies: CookieConfig{RefreshPath: "/auth/"},
 	})
-	srv := newCookieServer(t, m, mw, WithCSRF())
+	srv := newCookieServer(t, m, mw, freshtoken.WithCSRF())
 	c, cookie := browser(t, srv)
 
 	if a := send(t, c, "POST", srv.URL+"/login", nil); a.Status != 200 {
@@ -160,8 +161,8 @@ func TestCookiesCSRF(t *testing.T) {
 // header (a browser never adds an Authorization header by itself), and that
 // a cookie token without a "csrf" claim is refused on unsafe methods.
 func TestCookiesCSRFOnlyForCookies(t *testing.T) {
-	m := newWebManager(t, Config{})
-	mw := newWebMiddleware(t, m, MiddlewareConfig{Sources: []Source{FromCookie, FromHeader}})
+	m := newWebManager(t, freshtoken.Config{})
+	mw := newWebMiddleware(t, m, Config{Sources: []Source{FromCookie, FromHeader}})
 	srv := newCookieServer(t, m, mw)
 	plain := issue(t, m, "user-1") // no WithCSRF
 
@@ -186,8 +187,8 @@ func TestCookiesCSRFOnlyForCookies(t *testing.T) {
 
 func TestSetCookiesAttributes(t *testing.T) {
 	clk := newFakeClock()
-	m := newWebManager(t, Config{Now: clk.Now})
-	p := issue(t, m, "user-1", WithCSRF())
+	m := newWebManager(t, freshtoken.Config{Now: clk.Now})
+	p := issue(t, m, "user-1", freshtoken.WithCSRF())
 	accessExp, refreshExp := clk.Now().Add(15*time.Minute), clk.Now().Add(30*24*time.Hour)
 	ignoreValues := cmpopts.IgnoreFields(http.Cookie{}, "Value", "Raw", "RawExpires")
 
@@ -225,7 +226,7 @@ func TestSetCookiesAttributes(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		mw := newWebMiddleware(t, m, MiddlewareConfig{Cookies: tt.cfg})
+		mw := newWebMiddleware(t, m, Config{Cookies: tt.cfg})
 		rec := httptest.NewRecorder()
 		if err := mw.SetCookies(rec, p); err != nil {
 			t.Fatal(err)
@@ -269,29 +270,36 @@ func derefCookies(cs []*http.Cookie) []http.Cookie {
 	return out
 }
 
-func TestSetCookiesErrors(t *testing.T) {
-	m := newWebManager(t, Config{})
-	other := newWebManager(t, Config{Key: webKey(2)})
-	mw := newWebMiddleware(t, m, MiddlewareConfig{})
-	withCSRF := issue(t, m, "user-1", WithCSRF())
+// TestSetCookiesPairs checks which Pairs SetCookies takes. It does not
+// verify the tokens (the Pair is the Manager's own); it needs an access
+// token and the CSRF value of every token it keeps, all fit for a cookie,
+// and sets nothing when one is missing.
+func TestSetCookiesPairs(t *testing.T) {
+	m := newWebManager(t, freshtoken.Config{})
+	mw := newWebMiddleware(t, m, Config{})
+	p := issue(t, m, "user-1", freshtoken.WithCSRF())
 	tests := []struct {
-		name string
-		pair *Pair
-		want error
+		name    string
+		pair    freshtoken.Pair
+		wantErr error
+		want    int // cookies set
+		reason  string
 	}{
-		{"no csrf claim", issue(t, m, "user-1"), ErrInvalidConfig},
-		{"swapped", &Pair{Access: withCSRF.Refresh, Refresh: withCSRF.Access}, ErrWrongType},
-		{"another manager's token", issue(t, other, "user-1", WithCSRF()), ErrUnknownKey},
-		{"garbage", &Pair{Access: "x"}, ErrMalformed},
+		{"login", *p, nil, 4, ""},
+		{"access token only", freshtoken.Pair{Access: p.Access, AccessCSRF: p.AccessCSRF, AccessExpiresAt: p.AccessExpiresAt}, nil, 2, "the refresh cookies are left as they are"},
+		{"no csrf values", *issue(t, m, "user-1"), freshtoken.ErrInvalidConfig, 0, "issued without WithCSRF"},
+		{"no refresh csrf value", freshtoken.Pair{Access: p.Access, AccessCSRF: p.AccessCSRF, Refresh: p.Refresh}, freshtoken.ErrInvalidConfig, 0, "the refresh cookie would go without its CSRF cookie"},
+		{"no access token", freshtoken.Pair{AccessCSRF: p.AccessCSRF}, freshtoken.ErrInvalidConfig, 0, ""},
+		{"not a cookie value", freshtoken.Pair{Access: p.Access, AccessCSRF: "a;b"}, freshtoken.ErrInvalidConfig, 0, "net/http would drop the semicolon and set the rest"},
 	}
 	for _, tt := range tests {
 		rec := httptest.NewRecorder()
-		err := mw.SetCookies(rec, tt.pair)
-		if !errors.Is(err, tt.want) {
-			t.Errorf("%s: SetCookies = %v, want %v", tt.name, err, tt.want)
+		err := mw.SetCookies(rec, &tt.pair)
+		if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+			t.Errorf("%s: SetCookies = %v, want %v (%s)", tt.name, err, tt.wantErr, tt.reason)
 		}
-		if n := len(rec.Result().Cookies()); n != 0 {
-			t.Errorf("%s: %d cookies set on failure, want none", tt.name, n)
+		if n := len(rec.Result().Cookies()); n != tt.want {
+			t.Errorf("%s: %d cookies set, want %d (%s)", tt.name, n, tt.want, tt.reason)
 		}
 	}
 }
@@ -300,9 +308,9 @@ func TestSetCookiesErrors(t *testing.T) {
 // and the CSRF values are the ones Flask-JWT-Extended reads, so a Flask
 // app on the same site sees the same browser session.
 func TestCookiesFlaskProfile(t *testing.T) {
-	m := newWebManager(t, Config{Key: []byte("0123456789abcdef0123456789abcdef"), Flask: &FlaskOptions{}})
-	mw := newWebMiddleware(t, m, MiddlewareConfig{Sources: []Source{FromCookie}})
-	srv := newCookieServer(t, m, mw, WithCSRF())
+	m := newWebManager(t, freshtoken.Config{Key: []byte("0123456789abcdef0123456789abcdef"), Flask: &freshtoken.FlaskOptions{}})
+	mw := newWebMiddleware(t, m, Config{Sources: []Source{FromCookie}})
+	srv := newCookieServer(t, m, mw, freshtoken.WithCSRF())
 	c, cookie := browser(t, srv)
 	if a := send(t, c, "POST", srv.URL+"/login", nil); a.Status != 200 {
 		t.Fatalf("login: %+v", a)
@@ -335,22 +343,14 @@ func TestCookiesFlaskProfile(t *testing.T) {
 // CSRF values under the default names, which the attacker's page can set
 // with Domain=<parent> or over plain http. The browser then sends them to
 // this host like its own.
-func tossed(t *testing.T, m *Manager, mw *Middleware) []*http.Cookie {
+func tossed(t *testing.T, m *freshtoken.Manager) []*http.Cookie {
 	t.Helper()
-	p := issue(t, m, "attacker", WithCSRF())
-	ac, err := mw.csrfOf(p.Access, AccessToken)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rc, err := mw.csrfOf(p.Refresh, RefreshToken)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := issue(t, m, "attacker", freshtoken.WithCSRF())
 	return []*http.Cookie{
 		{Name: "access_token_cookie", Value: p.Access, Path: "/"},
-		{Name: "csrf_access_token", Value: ac, Path: "/"},
+		{Name: "csrf_access_token", Value: p.AccessCSRF, Path: "/"},
 		{Name: "refresh_token_cookie", Value: p.Refresh, Path: "/"},
-		{Name: "csrf_refresh_token", Value: rc, Path: "/"},
+		{Name: "csrf_refresh_token", Value: p.RefreshCSRF, Path: "/"},
 	}
 }
 
@@ -360,8 +360,8 @@ func tossed(t *testing.T, m *Manager, mw *Middleware) []*http.Cookie {
 // reading the planted CSRF cookie, passes the CSRF check too; with
 // HostPrefix the request holds no token.
 func TestCookiesTossedLogin(t *testing.T) {
-	m := newWebManager(t, Config{})
-	plant := tossed(t, m, newWebMiddleware(t, m, MiddlewareConfig{}))
+	m := newWebManager(t, freshtoken.Config{})
+	plant := tossed(t, m)
 	csrf := func(c *http.Cookie) http.Header { return http.Header{"X-Csrf-Token": {c.Value}} }
 	missing := answer{Status: 401, Challenge: "Bearer", Body: errorBody("missing_token", "No token was sent")}
 	tests := []struct {
@@ -383,8 +383,8 @@ func TestCookiesTossedLogin(t *testing.T) {
 			"the plain refresh cookie is never read either"},
 	}
 	for _, tt := range tests {
-		mw := newWebMiddleware(t, m, MiddlewareConfig{Sources: []Source{FromCookie}, Cookies: tt.cfg})
-		srv := newCookieServer(t, m, mw, WithCSRF())
+		mw := newWebMiddleware(t, m, Config{Sources: []Source{FromCookie}, Cookies: tt.cfg})
+		srv := newCookieServer(t, m, mw, freshtoken.WithCSRF())
 		c, _ := browser(t, srv)
 		u, _ := url.Parse(srv.URL)
 		c.Jar.SetCookies(u, plant)
@@ -400,16 +400,16 @@ func TestCookiesTossedLogin(t *testing.T) {
 // middleware reads only the "__Host-" cookies, and the double-submit check
 // works with the "__Host-" CSRF cookies.
 func TestCookiesHostPrefix(t *testing.T) {
-	m := newWebManager(t, Config{})
-	mw := newWebMiddleware(t, m, MiddlewareConfig{
+	m := newWebManager(t, freshtoken.Config{})
+	mw := newWebMiddleware(t, m, Config{
 		Realm:   "api",
 		Sources: []Source{FromCookie},
 		Cookies: CookieConfig{HostPrefix: true},
 	})
-	srv := newCookieServer(t, m, mw, WithCSRF())
+	srv := newCookieServer(t, m, mw, freshtoken.WithCSRF())
 	c, cookie := browser(t, srv)
 	u, _ := url.Parse(srv.URL)
-	plant := tossed(t, m, mw)
+	plant := tossed(t, m)
 	c.Jar.SetCookies(u, plant)
 
 	if a := send(t, c, "POST", srv.URL+"/login", nil); a.Status != 200 {
@@ -451,11 +451,11 @@ func TestCookiesHostPrefix(t *testing.T) {
 	}
 }
 
-// TestCookieConfigPrefixes checks that NewMiddleware refuses cookies that
+// TestCookieConfigPrefixes checks that New refuses cookies that
 // browsers would drop for their "__Host-" or "__Secure-" name (RFC 6265bis
 // §4.1.3), naming what to change, and accepts the ones they keep.
 func TestCookieConfigPrefixes(t *testing.T) {
-	m := newWebManager(t, Config{})
+	m := newWebManager(t, freshtoken.Config{})
 	tests := []struct {
 		name    string
 		cfg     CookieConfig
@@ -479,15 +479,15 @@ func TestCookieConfigPrefixes(t *testing.T) {
 		{"secure prefix, refresh path", CookieConfig{RefreshName: "__Secure-rt", RefreshPath: "/auth/", Domain: "example.com"}, nil, "__Secure- asks for Secure only"},
 	}
 	for _, tt := range tests {
-		mw, err := NewMiddleware(m, MiddlewareConfig{Cookies: tt.cfg})
+		mw, err := New(m, Config{Cookies: tt.cfg})
 		if tt.mention == nil {
 			if err != nil {
-				t.Errorf("%s: NewMiddleware: %v, want it accepted (%s)", tt.name, err, tt.reason)
+				t.Errorf("%s: New: %v, want it accepted (%s)", tt.name, err, tt.reason)
 			}
 			continue
 		}
-		if mw != nil || !errors.Is(err, ErrInvalidConfig) {
-			t.Errorf("%s: NewMiddleware = %v, %v; want nil, ErrInvalidConfig (%s)", tt.name, mw, err, tt.reason)
+		if mw != nil || !errors.Is(err, freshtoken.ErrInvalidConfig) {
+			t.Errorf("%s: New = %v, %v; want nil, ErrInvalidConfig (%s)", tt.name, mw, err, tt.reason)
 			continue
 		}
 		for _, word := range tt.mention {

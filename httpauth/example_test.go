@@ -1,26 +1,38 @@
-package freshtoken_test
+package httpauth_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"time"
 
 	"github.com/freshtoken/freshtoken"
+	"github.com/freshtoken/freshtoken/httpauth"
 )
 
 // A sensitive endpoint behind RequireFresh: a login token passes, a refreshed
 // one is told, in a standard RFC 9470 challenge, to log in again.
 func ExampleMiddleware_RequireFresh() {
-	clk := newClock()
-	m := must(freshtoken.New(freshtoken.Config{Key: exampleKey(), Now: clk.Now}))
-	mw := must(freshtoken.NewMiddleware(m, freshtoken.MiddlewareConfig{Realm: "example"}))
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) // a fixed clock, so the output never changes
+	m, err := freshtoken.New(freshtoken.Config{
+		Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)), // in production, from a secret store
+		Now: func() time.Time { return now },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mw, err := httpauth.New(m, httpauth.Config{Realm: "example"})
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	changeEmail := mw.RequireFresh(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		claims := freshtoken.ClaimsFromContext(r.Context())
+		claims := httpauth.ClaimsFromContext(r.Context())
 		fmt.Fprintf(w, "email changed for %s\n", claims.Subject)
 	}))
 	call := func(token string) {
@@ -36,11 +48,17 @@ func ExampleMiddleware_RequireFresh() {
 	}
 
 	ctx := context.Background()
-	login := must(m.Issue(ctx, "user-42"))
+	login, err := m.Issue(ctx, "user-42")
+	if err != nil {
+		log.Fatal(err)
+	}
 	call(login.Access)
 
-	clk.Advance(20 * time.Minute)
-	refreshed := must(m.Refresh(ctx, login.Refresh))
+	now = now.Add(20 * time.Minute)
+	refreshed, err := m.Refresh(ctx, login.Refresh)
+	if err != nil {
+		log.Fatal(err)
+	}
 	call(refreshed.Access)
 	// Output:
 	// status 200
@@ -53,15 +71,27 @@ func ExampleMiddleware_RequireFresh() {
 // RequireLoginWithin asks for a recent login rather than a fresh token; its
 // challenge tells the client how recent (max_age, in seconds).
 func ExampleMiddleware_RequireLoginWithin() {
-	clk := newClock()
-	m := must(freshtoken.New(freshtoken.Config{Key: exampleKey(), Now: clk.Now}))
-	mw := must(freshtoken.NewMiddleware(m, freshtoken.MiddlewareConfig{}))
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	m, err := freshtoken.New(freshtoken.Config{
+		Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)),
+		Now: func() time.Time { return now },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mw, err := httpauth.New(m, httpauth.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
 	settings := mw.RequireLoginWithin(5 * time.Minute)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok")
 	}))
 
-	login := must(m.Issue(context.Background(), "user-42"))
-	clk.Advance(6 * time.Minute)
+	login, err := m.Issue(context.Background(), "user-42")
+	if err != nil {
+		log.Fatal(err)
+	}
+	now = now.Add(6 * time.Minute)
 	r := httptest.NewRequest("PUT", "/settings", nil)
 	r.Header.Set("Authorization", "Bearer "+login.Access)
 	w := httptest.NewRecorder()
@@ -74,28 +104,36 @@ func ExampleMiddleware_RequireLoginWithin() {
 // Frameworks that do not take http.Handler middleware run the guard
 // themselves and answer with ResponseFor, as the Middleware would.
 func ExampleResponseFor() {
-	clk := newClock()
-	m := must(freshtoken.New(freshtoken.Config{Key: exampleKey(), Now: clk.Now}))
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	m, err := freshtoken.New(freshtoken.Config{
+		Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)),
+		Now: func() time.Time { return now },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	ctx := context.Background()
-	login := must(m.Issue(ctx, "user-42"))
-	clk.Advance(time.Hour)
+	login, err := m.Issue(ctx, "user-42")
+	if err != nil {
+		log.Fatal(err)
+	}
+	now = now.Add(time.Hour)
 
 	// In a framework's handler, with its request r:
-	r := httptest.NewRequest("GET", "/profile", nil)
-	r.Header.Set("Authorization", "Bearer "+login.Access)
-	for _, token := range []func() (string, error){
-		func() (string, error) { return freshtoken.BearerToken(httptest.NewRequest("GET", "/", nil)) },
-		func() (string, error) { return freshtoken.BearerToken(r) },
-	} {
-		tok, err := token()
+	profile := func(r *http.Request) {
+		tok, err := httpauth.BearerToken(r)
 		if err == nil {
-			_, err = m.RequireAccess(ctx, tok)
+			_, err = m.RequireAccess(r.Context(), tok)
 		}
-		resp := freshtoken.ResponseFor("example", err)
+		resp := httpauth.ResponseFor("example", err)
 		fmt.Println(resp.Status, resp.Challenge)
 	}
+	profile(httptest.NewRequest("GET", "/profile", nil))
+	r := httptest.NewRequest("GET", "/profile", nil)
+	r.Header.Set("Authorization", "Bearer "+login.Access)
+	profile(r)
 
-	resp := freshtoken.ResponseFor("example", fmt.Errorf("revocation check: %w", freshtoken.ErrStoreUnavailable))
+	resp := httpauth.ResponseFor("example", fmt.Errorf("revocation check: %w", freshtoken.ErrStoreUnavailable))
 	fmt.Println(resp.Status, resp.Code)
 	// Output:
 	// 401 Bearer realm="example"
@@ -106,17 +144,30 @@ func ExampleResponseFor() {
 // Browser clients keep their tokens in cookies. Tokens issued WithCSRF carry
 // the value the page must echo in the X-CSRF-TOKEN header.
 func ExampleMiddleware_SetCookies() {
-	m := must(freshtoken.New(freshtoken.Config{Key: exampleKey(), Now: newClock().Now}))
-	mw := must(freshtoken.NewMiddleware(m, freshtoken.MiddlewareConfig{
-		Sources: []freshtoken.Source{freshtoken.FromCookie, freshtoken.FromHeader},
-		Cookies: freshtoken.CookieConfig{RefreshPath: "/auth/"},
-	}))
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	m, err := freshtoken.New(freshtoken.Config{
+		Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)),
+		Now: func() time.Time { return now },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mw, err := httpauth.New(m, httpauth.Config{
+		Sources: []httpauth.Source{httpauth.FromCookie, httpauth.FromHeader},
+		Cookies: httpauth.CookieConfig{RefreshPath: "/auth/"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	// In the login handler, once the password is checked:
 	w := httptest.NewRecorder()
-	pair := must(m.Issue(context.Background(), "user-42", freshtoken.WithCSRF()))
+	pair, err := m.Issue(context.Background(), "user-42", freshtoken.WithCSRF())
+	if err != nil {
+		log.Fatal(err)
+	}
 	if err := mw.SetCookies(w, pair); err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
 	for _, c := range w.Result().Cookies() {
 		fmt.Printf("%s path=%s httponly=%t secure=%t expires=%s\n", c.Name, c.Path, c.HttpOnly, c.Secure, c.Expires.Format(time.DateTime))
@@ -133,24 +184,33 @@ func ExampleMiddleware_SetCookies() {
 // other subdomain can plant a token or CSRF cookie. Page scripts read the CSRF
 // value from "__Host-csrf_access_token".
 func ExampleMiddleware_SetCookies_hostPrefix() {
-	m := must(freshtoken.New(freshtoken.Config{Key: exampleKey(), Now: newClock().Now}))
-	mw := must(freshtoken.NewMiddleware(m, freshtoken.MiddlewareConfig{
-		Sources: []freshtoken.Source{freshtoken.FromCookie},
-		Cookies: freshtoken.CookieConfig{HostPrefix: true},
-	}))
+	m, err := freshtoken.New(freshtoken.Config{Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mw, err := httpauth.New(m, httpauth.Config{
+		Sources: []httpauth.Source{httpauth.FromCookie},
+		Cookies: httpauth.CookieConfig{HostPrefix: true},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	w := httptest.NewRecorder()
-	pair := must(m.Issue(context.Background(), "user-42", freshtoken.WithCSRF()))
+	pair, err := m.Issue(context.Background(), "user-42", freshtoken.WithCSRF())
+	if err != nil {
+		log.Fatal(err)
+	}
 	if err := mw.SetCookies(w, pair); err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
 	for _, c := range w.Result().Cookies() {
 		fmt.Printf("%s path=%s domain=%q secure=%t\n", c.Name, c.Path, c.Domain, c.Secure)
 	}
 
 	// A narrower refresh path would make browsers drop the refresh cookie.
-	_, err := freshtoken.NewMiddleware(m, freshtoken.MiddlewareConfig{
-		Cookies: freshtoken.CookieConfig{HostPrefix: true, RefreshPath: "/auth/"},
+	_, err = httpauth.New(m, httpauth.Config{
+		Cookies: httpauth.CookieConfig{HostPrefix: true, RefreshPath: "/auth/"},
 	})
 	fmt.Println(errors.Is(err, freshtoken.ErrInvalidConfig))
 	// Output:
@@ -161,26 +221,40 @@ func ExampleMiddleware_SetCookies_hostPrefix() {
 	// true
 }
 
-// A resource server verifies the tokens of an issuing service through the
-// keys it publishes, without ever holding a signing key.
-func ExampleNewVerifier() {
-	issuer := must(freshtoken.New(freshtoken.Config{Key: exampleKey()}))
+// A resource server guards its handlers with a verifier, which checks the
+// issuing service's tokens with the keys it publishes and holds no signing
+// key: New takes it as it takes a Manager.
+func ExampleNew_verifier() {
+	issuer, err := freshtoken.New(freshtoken.Config{Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))})
+	if err != nil {
+		log.Fatal(err)
+	}
 	jwks := httptest.NewServer(issuer.JWKSHandler()) // the issuer's /.well-known/jwks.json
 	defer jwks.Close()
 
 	ctx, stop := context.WithCancel(context.Background())
-	defer stop() // ends the background refresh
+	defer stop() // ends the verifier's background refresh
 	verifier, err := freshtoken.NewVerifier(ctx, freshtoken.VerifierConfig{JWKSURL: jwks.URL})
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
+	mw, err := httpauth.New(verifier, httpauth.Config{Realm: "orders"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	orders := mw.RequireAccess(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "orders of %s\n", httpauth.ClaimsFromContext(r.Context()).Subject)
+	}))
 
-	login := must(issuer.Issue(ctx, "user-42"))
-	claims, err := verifier.RequireFresh(ctx, login.Access)
-	fmt.Println(claims.Subject, err)
-	_, err = verifier.Issue(ctx, "user-42")
-	fmt.Println(errors.Is(err, freshtoken.ErrInvalidKey))
+	login, err := issuer.Issue(ctx, "user-42")
+	if err != nil {
+		log.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/orders", nil)
+	r.Header.Set("Authorization", "Bearer "+login.Access)
+	w := httptest.NewRecorder()
+	orders.ServeHTTP(w, r)
+	fmt.Print(w.Code, " ", w.Body)
 	// Output:
-	// user-42 <nil>
-	// true
+	// 200 orders of user-42
 }

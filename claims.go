@@ -1,0 +1,354 @@
+package freshtoken
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// This file reads a payload into Claims, in either format: the format's
+// claimSchema says which claims it interprets and how. It checks each
+// claim's JSON type; the rules that depend on the configuration or the
+// clock are in verify.go.
+
+// Bits for the claims a schema knows and a token carries.
+const (
+	hasExp = 1 << iota
+	hasIat
+	hasNbf
+	hasSub // the identity claim, whatever its name
+	hasJti
+	hasSid
+	hasType
+	hasAuthTime
+	hasFresh
+	hasIss
+	hasAud
+	hasCSRF
+)
+
+// claimNames are the registered claims a schema may interpret, by bit.
+var claimNames = []struct {
+	bit  int
+	name string
+}{
+	{hasExp, "exp"}, {hasIat, "iat"}, {hasNbf, "nbf"}, {hasJti, "jti"}, {hasSid, "sid"}, {hasType, "type"},
+	{hasAuthTime, "auth_time"}, {hasFresh, "fresh"}, {hasIss, "iss"}, {hasAud, "aud"}, {hasCSRF, "csrf"},
+}
+
+// claimBit returns the bit of a registered claim, or 0.
+func claimBit(name string) int {
+	for _, c := range claimNames {
+		if c.name == name {
+			return c.bit
+		}
+	}
+	return 0
+}
+
+// decodeClaims reads payload, a JSON object, as s says.
+func decodeClaims(payload []byte, s *claimSchema) (*Claims, error) {
+	var o object[string]
+	if err := o.open(string(payload)); err != nil {
+		return nil, err
+	}
+	// One allocation holds the claims and room for the usual single audience.
+	cb := new(struct {
+		Claims
+		aud [1]string
+	})
+	c := &cb.Claims
+	c.Audience = cb.aud[:0]
+	c.Type = s.defaultType
+	r := claimReader{c: c, s: s}
+	for {
+		name, value, ok, err := o.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		if err := r.read(name, value); err != nil {
+			return nil, err
+		}
+	}
+	return c, r.finish()
+}
+
+// claimReader is one payload being read.
+type claimReader struct {
+	c     *Claims
+	s     *claimSchema
+	seen  int
+	fresh string // the "fresh" value, read once "type" is known
+}
+
+// read takes one member of the payload.
+func (r *claimReader) read(name, value string) error {
+	c, s := r.c, r.s
+	if name == s.identity {
+		r.seen |= hasSub
+		var bad bool
+		if c.Subject, bad = nonEmptyString(value); bad {
+			return withDetail(ErrInvalidClaims, "the identity claim "+name+" is not a non-empty string")
+		}
+		return nil
+	}
+	bit := claimBit(name)
+	if bit&s.known == 0 {
+		if slices.Contains(s.forbidden, name) {
+			return withDetail(ErrInvalidClaims, "claim "+name+" does not belong in the payload")
+		}
+		return addExtra(c, name, value)
+	}
+	r.seen |= bit
+	if bit == hasFresh {
+		r.fresh = value
+		return nil
+	}
+	if r.readKnown(bit, value) {
+		return withDetail(ErrInvalidClaims, "claim "+name+" has the wrong type or value")
+	}
+	return nil
+}
+
+// readKnown decodes a registered claim; bad reports a wrong type or value.
+func (r *claimReader) readKnown(bit int, v string) (bad bool) {
+	c, loose := r.c, r.s.loose
+	switch bit {
+	case hasExp:
+		c.ExpiresAt, bad = unixClaim(v)
+	case hasIat:
+		c.IssuedAt, bad = unixClaim(v)
+	case hasNbf:
+		c.NotBefore, bad = unixClaim(v)
+	case hasAuthTime:
+		c.AuthTime, bad = unixClaim(v)
+	case hasJti:
+		c.ID, bad = nonEmptyString(v)
+	case hasSid:
+		c.SessionID, bad = nonEmptyString(v)
+	case hasIss:
+		if loose { // compared, whatever its type, only when an issuer is configured
+			c.Issuer, _ = jsonString(v)
+			return false
+		}
+		c.Issuer, bad = nonEmptyString(v)
+	case hasAud:
+		if bad = decodeAudience(c, v); bad && loose {
+			c.Audience, bad = c.Audience[:0], false // fails only when an audience is configured
+		}
+	case hasCSRF:
+		if loose { // compared only on a cookie request, where a non-string matches nothing
+			c.CSRF, _ = jsonString(v)
+			return false
+		}
+		c.CSRF, bad = nonEmptyString(v)
+	case hasType:
+		c.Type, bad = r.tokenType(v)
+	}
+	return bad
+}
+
+// tokenType reads the "type" claim: "access" or "refresh".
+func (r *claimReader) tokenType(v string) (TokenType, bool) {
+	if r.s.decodeType {
+		v, _ = jsonString(v) // as Python compares: "\u0061ccess" is "access"
+	} else if len(v) >= 2 {
+		v = v[1 : len(v)-1] // written plainly, or not at all
+	}
+	switch v {
+	case "access":
+		return AccessToken, false
+	case "refresh":
+		return RefreshToken, false
+	}
+	return 0, true
+}
+
+// finish applies the rules that need the whole payload.
+func (r *claimReader) finish() error {
+	c, s := r.c, r.s
+	if missing := s.required &^ r.seen; missing != 0 {
+		return withDetail(ErrInvalidClaims, "missing claim "+r.names(missing))
+	}
+	if err := r.readFresh(); err != nil {
+		return err
+	}
+	if c.SessionID == "" {
+		// A token written by Flask-JWT-Extended names no session: it is
+		// its own, so that revocation never sees an empty session ID.
+		c.SessionID = c.ID
+	}
+	if len(c.Audience) == 0 {
+		c.Audience = nil // no "aud" claim
+	}
+	return nil
+}
+
+// names lists the claims of bits, for an error.
+func (r *claimReader) names(bits int) string {
+	var out []string
+	if bits&hasSub != 0 {
+		out = append(out, r.s.identity)
+	}
+	for _, c := range claimNames {
+		if bits&c.bit != 0 {
+			out = append(out, c.name)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// readFresh reads "fresh". Without freshTimes it is a boolean that access
+// tokens must carry and refresh tokens must not. With them (Flask) it may
+// be missing (false) or a number: a time, which the rules compare, as a
+// float, with the current Unix time taken to the microsecond. A refresh
+// token is never fresh, whatever it says.
+func (r *claimReader) readFresh() error {
+	c, v := r.c, r.fresh
+	if !r.s.freshTimes {
+		switch {
+		case c.Type == RefreshToken && v != "":
+			return withDetail(ErrInvalidClaims, "a refresh token has no fresh claim")
+		case c.Type == AccessToken && v == "":
+			return withDetail(ErrInvalidClaims, "an access token must say whether it is fresh")
+		}
+	}
+	if v == "" {
+		return nil
+	}
+	if b, ok := jsonBool(v); ok {
+		c.Fresh = b && c.Type == AccessToken
+		return nil
+	}
+	if !r.s.freshTimes || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
+		return withDetail(ErrInvalidClaims, "claim fresh has the wrong type or value")
+	}
+	// The payload is valid JSON, so v is a JSON number, which ParseFloat
+	// reads. A magnitude beyond float64 reads as an infinity, as in
+	// Python: 1e400 is fresh for ever, -1e400 never.
+	until, err := strconv.ParseFloat(v, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return withDetail(ErrInvalidClaims, "claim fresh is not a number")
+	}
+	if c.Type == AccessToken {
+		c.freshTime, c.freshUntil = true, until
+		c.FreshUntil = floatTime(until)
+	}
+	return nil
+}
+
+// floatTime converts Unix seconds to a time, to the microsecond. Values
+// beyond ±2^40 seconds (35,000 years) are clamped to that.
+func floatTime(s float64) time.Time {
+	const limit = 1 << 40
+	s = max(min(s, limit), -limit)
+	return time.UnixMicro(int64(math.Round(s * 1e6))).UTC()
+}
+
+// addExtra decodes one application claim into c.Extra and keeps its bytes
+// in c.rawExtra, for Refresh to copy.
+func addExtra(c *Claims, name, value string) error {
+	v, ok := jsonScalar(value)
+	if !ok {
+		var err error
+		if v, err = unmarshalAny(value); err != nil {
+			return withDetail(ErrMalformed, "claim "+name+" does not decode")
+		}
+	}
+	if c.Extra == nil {
+		c.Extra = make(map[string]any)
+	}
+	c.Extra[name] = v
+	c.rawExtra = slices.Grow(c.rawExtra, len(name)+len(value)+4)
+	if len(c.rawExtra) > 0 {
+		c.rawExtra = append(c.rawExtra, ',')
+	}
+	c.rawExtra = append(c.rawExtra, '"')
+	c.rawExtra = append(c.rawExtra, name...)
+	c.rawExtra = append(c.rawExtra, '"', ':')
+	c.rawExtra = append(c.rawExtra, value...)
+	return nil
+}
+
+// unmarshalAny is json.Unmarshal into an interface, apart from addExtra so
+// that the common path does not move addExtra's value to the heap. A value
+// holding a number beyond float64's range, which json.Unmarshal refuses
+// but other JSON writers (Python's among them) produce, is decoded with
+// json.Number for its numbers instead.
+func unmarshalAny(v string) (x any, err error) {
+	if err = json.Unmarshal([]byte(v), &x); err == nil {
+		return x, nil
+	}
+	d := json.NewDecoder(strings.NewReader(v))
+	d.UseNumber()
+	x = nil
+	err = d.Decode(&x)
+	return x, err
+}
+
+// jsonScalar decodes a string, number, boolean or null to the value
+// json.Unmarshal would store in an interface, without its reflection; a
+// number beyond float64's range, which json.Unmarshal refuses, becomes a
+// json.Number. It leaves objects, arrays, escaped strings and strings that
+// are not valid UTF-8 (json.Unmarshal replaces their bytes) to
+// json.Unmarshal: ok is false.
+func jsonScalar(v string) (any, bool) {
+	switch v[0] {
+	case '"':
+		s := v[1 : len(v)-1]
+		if strings.IndexByte(s, '\\') >= 0 || !utf8.ValidString(s) {
+			return nil, false
+		}
+		return s, true
+	case 't':
+		return true, true
+	case 'f':
+		return false, true
+	case 'n':
+		return nil, true
+	case '{', '[':
+		return nil, false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		if errors.Is(err, strconv.ErrRange) {
+			return json.Number(v), true
+		}
+		return nil, false
+	}
+	return f, true
+}
+
+// unixClaim reads a time claim: whole non-negative seconds, as an integer.
+func unixClaim(v string) (time.Time, bool) {
+	n, ok := jsonInt(v)
+	if !ok || n < 0 {
+		return time.Time{}, true
+	}
+	return time.Unix(n, 0).UTC(), false
+}
+
+func nonEmptyString(v string) (string, bool) {
+	s, ok := jsonString(v)
+	return s, !ok || s == ""
+}
+
+// decodeAudience reads "aud": a string or a non-empty list of strings.
+func decodeAudience(c *Claims, v string) (bad bool) {
+	if s, ok := jsonString(v); ok {
+		c.Audience = append(c.Audience[:0], s)
+		return false
+	}
+	if err := json.Unmarshal([]byte(v), &c.Audience); err != nil || len(c.Audience) == 0 {
+		return true
+	}
+	return false
+}

@@ -1,0 +1,121 @@
+package httpauth
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/freshtoken/freshtoken"
+	"github.com/freshtoken/freshtoken/internal/testclock"
+)
+
+// The helpers the package's tests share, copied from freshtoken's own tests
+// where they exist there: test helpers are not exported from the core.
+
+// t0 is when every test's clock starts.
+var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+
+func newFakeClock() *testclock.Clock { return testclock.New(t0) }
+
+// webKey returns a fixed Ed25519 key; seed selects which.
+func webKey(seed byte) ed25519.PrivateKey {
+	s := make([]byte, ed25519.SeedSize)
+	s[0] = seed
+	return ed25519.NewKeyFromSeed(s)
+}
+
+func newWebManager(t testing.TB, cfg freshtoken.Config) *freshtoken.Manager {
+	t.Helper()
+	if cfg.Key == nil {
+		cfg.Key = webKey(1)
+	}
+	m, err := freshtoken.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func newWebMiddleware(t testing.TB, g Guard, cfg Config) *Middleware {
+	t.Helper()
+	mw, err := New(g, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mw
+}
+
+func issue(t testing.TB, m *freshtoken.Manager, subject string, opts ...freshtoken.IssueOption) *freshtoken.Pair {
+	t.Helper()
+	p, err := m.Issue(context.Background(), subject, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// answer is what a test checks of an HTTP response.
+type answer struct {
+	Status    int
+	Challenge string // WWW-Authenticate
+	Body      string
+}
+
+// errorBody is the JSON body of a refused request, as Body.
+func errorBody(code, desc string) string {
+	b, _ := json.Marshal(ErrorResponse{Code: code, Description: desc})
+	return string(b) + "\n"
+}
+
+// send makes one request and reads the answer.
+func send(t *testing.T, c *http.Client, method, url string, header http.Header) answer {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, values := range header {
+		req.Header[name] = values
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return answer{Status: res.StatusCode, Challenge: res.Header.Get("WWW-Authenticate"), Body: string(body)}
+}
+
+func bearer(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
+
+// whoami answers with the claims the middleware put in the context.
+var whoami = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c := ClaimsFromContext(r.Context())
+	fmt.Fprintf(w, "%s %s fresh=%t", c.Type, c.Subject, c.Fresh)
+})
+
+// brokenStore fails every call, as a store that cannot be reached does. It
+// claims everything is revoked too, to show the error wins.
+type brokenStore struct{}
+
+var errDown = errors.New("connection refused")
+
+func (brokenStore) Revoke(context.Context, time.Time, string, time.Time) error { return errDown }
+func (brokenStore) RevokeBefore(context.Context, time.Time, string, time.Time) error {
+	return errDown
+}
+func (brokenStore) Lookup(context.Context, time.Time, string, string, string) (bool, time.Time, error) {
+	return true, time.Unix(1<<40, 0), errDown
+}
+func (brokenStore) Redeem(context.Context, time.Time, string, string, time.Time, time.Duration) (bool, error) {
+	return false, errDown
+}

@@ -1,0 +1,153 @@
+package freshtoken
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// This file writes tokens: the fields of a new token, the JSON the formats
+// build from them, and the signed compact serialization.
+
+// tokenFields is what goes into a new token.
+type tokenFields struct {
+	typ                 TokenType
+	subject             string
+	id, sessionID, csrf string // csrf empty: no csrf claim
+	issuer, audience    string // empty: no claim
+	issuedAt, expiresAt time.Time
+	authTime            time.Time
+	login               time.Time // the exact login instant; zero for refreshed tokens
+	fresh               bool
+	extra               []byte // application claims: `"k":v` members joined by commas
+	nExtra              int    // how many
+}
+
+// maxFixed bounds the claims a format writes besides the application's.
+const maxFixed = 16
+
+// sign encodes and signs one token in the Manager's format.
+func (m *Manager) sign(f *tokenFields) (string, error) {
+	f.issuer, f.audience = m.issuer, m.audience
+	var pbuf [512]byte // the usual payload fits: no allocation
+	payload, growth := m.format.appendClaims(pbuf[:0], f)
+	// No format writes more than maxFixed claims of its own, so only
+	// tokens with many application claims need counting.
+	if f.nExtra > maxMembers-maxFixed {
+		if n, _ := scanObject(payload, nil); n > maxMembers {
+			return "", withDetail(ErrInvalidConfig, fmt.Sprintf("%d claims are too many for a token of at most %d members; carry fewer", n, maxMembers))
+		}
+	}
+	return m.seal(m.format.header(f.typ), payload, growth)
+}
+
+// seal signs header and payload into a compact token.
+func (m *Manager) seal(header string, payload []byte, growth int) (string, error) {
+	enc := base64.RawURLEncoding
+	// The signer is reached through an interface, as the verifier is: the
+	// token is built in a pooled buffer (see inputPool) and copied out once.
+	bp := getInput(len(header) + 1 + enc.EncodedLen(len(payload)) + 1 + enc.EncodedLen(512))
+	defer putInput(bp)
+	buf := append((*bp)[:0], header...)
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, payload)
+	sig, err := m.signing.sign(buf)
+	if err != nil {
+		return "", fmt.Errorf("freshtoken: signing failed: %w", err)
+	}
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, sig)
+	if err := m.fits(len(buf) + growth); err != nil {
+		return "", err
+	}
+	return string(buf), nil
+}
+
+// fits refuses a token of size bytes that the guards would refuse: better
+// none than a dead one. The size includes what the token's refreshed twin
+// may add.
+func (m *Manager) fits(size int) error {
+	if size > m.maxSize {
+		return withDetail(ErrInvalidConfig, fmt.Sprintf("the token would be %d bytes, more than MaxTokenSize (%d); carry fewer or smaller claims", size, m.maxSize))
+	}
+	return nil
+}
+
+// appendMember appends `"name":"value"`, the value as a JSON string.
+func appendMember(b []byte, name, value string) []byte {
+	b = appendString(b, name)
+	b = append(b, ':')
+	return appendString(b, value)
+}
+
+// appendUnix appends prefix and t in Unix seconds.
+func appendUnix(b []byte, prefix string, t time.Time) []byte {
+	b = append(b, prefix...)
+	return strconv.AppendInt(b, t.Unix(), 10)
+}
+
+// appendBool appends prefix and v.
+func appendBool(b []byte, prefix string, v bool) []byte {
+	b = append(b, prefix...)
+	return strconv.AppendBool(b, v)
+}
+
+// appendExtra appends the application claims, if any, and closes the object.
+func appendExtra(b, extra []byte) []byte {
+	if len(extra) > 0 {
+		b = append(b, ',')
+		b = append(b, extra...)
+	}
+	return append(b, '}')
+}
+
+// appendString appends s as a JSON string, exactly as json.Marshal writes it.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		// json.Marshal escapes these (and rewrites non-ASCII when it is not
+		// valid UTF-8 or is U+2028 or U+2029): leave them to it.
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			v, _ := json.Marshal(s) // a string always marshals
+			return append(b, v...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// newRandomID returns a random 128-bit identifier, base64url encoded: the
+// IDs of freshtoken's own format.
+func newRandomID() (string, error) {
+	var raw [16]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", fmt.Errorf("freshtoken: reading random bytes: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(raw[:]), nil
+}
+
+// newUUID returns a random (version 4) UUID, the form Flask-JWT-Extended
+// gives "jti" and "csrf".
+func newUUID() (string, error) {
+	var raw [16]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", fmt.Errorf("freshtoken: reading random bytes: %w", err)
+	}
+	raw[6] = raw[6]&0x0f | 0x40 // version 4
+	raw[8] = raw[8]&0x3f | 0x80 // RFC 9562 variant
+	var text [36]byte
+	hex.Encode(text[0:8], raw[0:4])
+	text[8] = '-'
+	hex.Encode(text[9:13], raw[4:6])
+	text[13] = '-'
+	hex.Encode(text[14:18], raw[6:8])
+	text[18] = '-'
+	hex.Encode(text[19:23], raw[8:10])
+	text[23] = '-'
+	hex.Encode(text[24:36], raw[10:16])
+	return string(text[:]), nil
+}

@@ -1,0 +1,306 @@
+package freshtoken
+
+import (
+	"context"
+	"time"
+)
+
+// This file is the verification pipeline every guard, Refresh and Logout
+// run, in either token format, from the top:
+//
+//	verify
+//	  check
+//	  prove (or the cache of what prove proved: proveCached, cache.go)
+//	    1. size:       no more than Config.MaxTokenSize
+//	    2. shape:      three strict base64url parts (splitCompact, parse.go)
+//	    3. header:     alg, typ and kid only; the type it declares (the
+//	                   format's question) and the key (findKey, keysFor)
+//	    4. signature:  with the key, by the configured algorithm
+//	    5. claims:     their JSON types (decodeClaims, claims.go)
+//	  validate
+//	    6. the configuration and the clock: times, issuer, audience,
+//	       subject, lifetime, token type, freshness time
+//	  checkRevoked
+//	    7. the revocation store
+//
+// The format (format.go) answers what differs: how the header declares the
+// type, what the claims mean, how the clock is rounded. Nothing here asks
+// which format is in use.
+
+// verify applies every rule a token of type want must pass.
+func (v *Verifier) verify(ctx context.Context, tok string, want TokenType) (*Claims, error) {
+	c, err := v.check(ctx, tok, want)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.checkRevoked(ctx, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// check is verify without the revocation store (Logout needs no more).
+func (v *Verifier) check(ctx context.Context, tok string, want TokenType) (*Claims, error) {
+	c, err := v.proveCached(ctx, tok)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.validate(c, want); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// prove checks everything a token proves by itself, cheapest first and the
+// signature before anything in the payload is believed. It also returns the
+// key that verified the token. Its answer depends on the token and the
+// keys alone, so the cache may keep it.
+func (v *Verifier) prove(ctx context.Context, tok string) (*Claims, *key, error) {
+	if len(tok) > v.maxSize {
+		return nil, nil, withDetail(ErrMalformed, "token larger than the configured maximum")
+	}
+	h64, p64, s64, err := splitCompact(tok)
+	if err != nil {
+		return nil, nil, err
+	}
+	var hbuf [256]byte
+	declared, k, alg, err := v.header(ctx, hbuf[:0], h64)
+	if err != nil {
+		return nil, nil, err
+	}
+	n := len(h64) + 1 + len(p64)
+	bp := getInput(n + strictB64.DecodedLen(len(s64)))
+	defer putInput(bp)
+	input := append((*bp)[:0], tok[:n]...)
+	sig, err := decodePart(input[n:], s64)
+	if err != nil {
+		return nil, nil, err
+	}
+	if k, err = v.checkSignature(k, alg, input[:n:n], sig); err != nil {
+		return nil, nil, err
+	}
+	var pbuf [512]byte
+	payload, err := decodePart(pbuf[:0], p64)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := decodeClaims(payload, v.schema)
+	if err != nil {
+		return nil, nil, err
+	}
+	if declared != 0 && c.Type != declared {
+		return nil, nil, withDetail(ErrInvalidClaims, "the type claim disagrees with the header typ")
+	}
+	return c, k, nil
+}
+
+// The verifier is reached through an interface, so the signing input and
+// signature it is given would be moved to the heap on every call; prove
+// borrows them from inputPool instead, and so does seal for the token it
+// hands the signer. Verifiers and signers do not keep their input past
+// their return, and the buffer goes back to the pool only then.
+
+// header reads the encoded header h64 into buf and returns the type it
+// declares (0 when the format types tokens by their claims) and the key
+// its kid names; with no kid, k is nil and alg names the algorithm every
+// configured key of which may have signed the token.
+func (v *Verifier) header(ctx context.Context, buf []byte, h64 string) (declared TokenType, k *key, alg []byte, err error) {
+	for _, h := range v.knownHeaders {
+		if h.encoded == h64 {
+			return h.typ, h.key, nil, nil
+		}
+	}
+	hdr, err := decodePart(buf, h64)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	alg, typ, kid, err := readHeader(hdr)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	if declared, err = v.format.headerType(typ, kid != nil); err != nil {
+		return 0, nil, nil, err
+	}
+	if kid == nil {
+		return declared, nil, alg, nil
+	}
+	if k, err = v.findKey(ctx, kid); err != nil {
+		return 0, nil, nil, err
+	}
+	if k == nil {
+		return 0, nil, nil, withDetail(ErrUnknownKey, "no key with that kid")
+	}
+	if k.alg != string(alg) {
+		return 0, nil, nil, withDetail(ErrSignature, "header alg "+string(alg)+" is not the algorithm configured for its key")
+	}
+	return declared, k, nil, nil
+}
+
+// knownHeader is an encoded header exactly as the Manager writes it, which
+// names its key: such a header needs no decoding. learnHeaders ran it
+// through header, which gives the same answer for the same bytes.
+type knownHeader struct {
+	encoded string
+	typ     TokenType
+	key     *key
+}
+
+// learnHeaders records the headers of the tokens the Manager signs. Only a
+// header that header accepts, naming a key, becomes a shortcut, so the
+// shortcut never changes an answer.
+func (v *Verifier) learnHeaders(f tokenFormat) {
+	for _, t := range []TokenType{AccessToken, RefreshToken} {
+		h64 := f.header(t)
+		declared, k, _, err := v.header(context.Background(), nil, h64)
+		if err == nil && k != nil && (declared == t || declared == 0) && !v.knows(h64) {
+			v.knownHeaders = append(v.knownHeaders, knownHeader{h64, declared, k})
+		}
+	}
+}
+
+func (v *Verifier) knows(h64 string) bool {
+	for _, h := range v.knownHeaders {
+		if h.encoded == h64 {
+			return true
+		}
+	}
+	return false
+}
+
+// findKey returns the configured key with the given ID, or nil. A
+// Verifier from NewVerifier then looks in its remote JWK Set, which may
+// fetch the set again: waiting for that ends with ctx, and the error then
+// wraps ErrUnknownKey and ctx.Err().
+func (v *Verifier) findKey(ctx context.Context, kid []byte) (*key, error) {
+	for _, k := range v.keys {
+		if k.id == string(kid) {
+			return k, nil
+		}
+	}
+	if v.remote != nil {
+		return v.remote.lookup(ctx, kid, v.now)
+	}
+	return nil, nil
+}
+
+// checkSignature verifies sig over input with k or, when the header named
+// no key (the Flask format), with each configured key of algorithm alg in
+// turn, the signing key first. It returns the key that verified it.
+func (v *Verifier) checkSignature(k *key, alg, input, sig []byte) (*key, error) {
+	if k != nil {
+		if !k.verify(input, sig) {
+			return nil, withDetail(ErrSignature, "signature does not verify")
+		}
+		return k, nil
+	}
+	tried := false
+	for _, k := range v.keys {
+		if k.alg != string(alg) {
+			continue
+		}
+		if k.verify(input, sig) {
+			return k, nil
+		}
+		tried = true
+	}
+	if !tried {
+		return nil, withDetail(ErrSignature, "header alg "+string(alg)+" is not the algorithm of any configured key")
+	}
+	return nil, withDetail(ErrSignature, "signature does not verify")
+}
+
+// validate applies the rules that depend on the configuration and the
+// clock, in the order Flask-JWT-Extended applies them, which freshtoken's
+// own format shares: "iat" and "nbf", the issuer and audience, the
+// subject, then "exp" (Flask decodes an expired token again without it, so
+// the others are reported first), then the lifetime. A format whose header
+// declares the type has it checked first; otherwise it is checked last.
+func (v *Verifier) validate(c *Claims, want TokenType) error {
+	s := v.schema
+	if s.typedByHeader && c.Type != want {
+		return wrongType(c.Type, want)
+	}
+	clock := v.now()
+	now := clock
+	if s.wholeSeconds {
+		// PyJWT compares with the whole second and only then adds or
+		// subtracts the leeway, which may have a fraction.
+		now = now.Truncate(time.Second)
+	}
+	latest := now.Add(v.leeway)
+	switch {
+	case c.IssuedAt.After(latest):
+		return withDetail(ErrNotYetValid, "iat is in the future")
+	case c.NotBefore.After(latest):
+		return withDetail(ErrNotYetValid, "nbf is in the future")
+	case v.issuer != "" && c.Issuer != v.issuer:
+		return withDetail(ErrInvalidClaims, "wrong issuer")
+	case v.audience != "" && !contains(c.Audience, v.audience):
+		return withDetail(ErrInvalidClaims, "wrong audience")
+	case c.Subject == "":
+		return withDetail(ErrInvalidClaims, "the identity claim "+s.identity+" is missing")
+	case !c.ExpiresAt.After(now.Add(-v.leeway)):
+		return withDetail(ErrExpired, "expired at "+c.ExpiresAt.Format(time.RFC3339))
+	}
+	if err := v.checkLifetime(c); err != nil {
+		return err
+	}
+	if !s.typedByHeader && c.Type != want {
+		return wrongType(c.Type, want)
+	}
+	if c.freshTime {
+		// Flask-JWT-Extended compares with datetime.timestamp(), which
+		// divides whole microseconds by 10^6, as here; no leeway.
+		c.Fresh = !(c.freshUntil < float64(clock.UnixMicro())/1e6)
+	}
+	return nil
+}
+
+func wrongType(got, want TokenType) error {
+	return withDetail(ErrWrongType, "got "+got.String()+" token, want "+want.String())
+}
+
+// checkLifetime refuses a token that lives longer than its type's TTL, or
+// whose login comes after its issue.
+func (v *Verifier) checkLifetime(c *Claims) error {
+	ttl := v.accessTTL
+	if c.Type == RefreshToken {
+		ttl = v.refreshTTL
+	}
+	if !c.ExpiresAt.After(c.IssuedAt) || c.ExpiresAt.Sub(c.IssuedAt) > ttl {
+		return withDetail(ErrInvalidClaims, "lifetime is not within the configured TTL")
+	}
+	if c.AuthTime.After(c.IssuedAt) {
+		return withDetail(ErrInvalidClaims, "auth_time is after iat")
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// checkRevoked asks the store about a token that passed every other check.
+func (v *Verifier) checkRevoked(ctx context.Context, c *Claims) error {
+	if c.Subject == "" || c.ID == "" || c.SessionID == "" {
+		// The claims reader never lets such a token through; should one
+		// slip by, it must not reach the store, where an empty ID would be
+		// shared.
+		return withDetail(ErrInvalidClaims, "the token lacks a subject, an ID or a session ID")
+	}
+	revoked, cut, err := v.store.Lookup(ctx, v.now(), c.Subject, c.ID, c.SessionID)
+	switch {
+	case err != nil:
+		return storeError(err)
+	case revoked:
+		return withDetail(ErrRevoked, "the token or its session was revoked")
+	case !cut.IsZero() && loginTime(c).Before(cut):
+		return withDetail(ErrRevoked, "the subject was logged out everywhere after this login")
+	}
+	return nil
+}
