@@ -113,7 +113,3 @@ func (e *tokenError) Unwrap() error { return e.kind }
 
 // withDetail returns an error matching kind whose text adds detail.
 func withDetail(kind error, detail string) error { return &tokenError{kind: kind, detail: detail} }
-
-// errorf is withDetail's former name, kept while files written against it
-// move over.
-func errorf(kind error, detail string) error { return withDetail(kind, detail) }

@@ -10,13 +10,12 @@ import (
 	"encoding/base64"
 	"fmt"
 
-	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
-	"github.com/lestrrat-go/jwx/v2/jws"
 )
 
-// This file is the only one that touches jwx's jws and jwk packages for
-// signing and verifying; keeping it that way keeps a move to a newer jwx small.
+// This file reads and checks keys; sig.go signs and verifies with them. jwx
+// is used for keys and thumbprints only (jwk.Key inputs, RFC 7638 key IDs),
+// here and in jwks.go, which keeps a move off jwx v2 small.
 
 // key is one configured key: the signing key, or a verification-only one.
 type key struct {
@@ -26,14 +25,13 @@ type key struct {
 	hmac   bool
 	remote bool // from NewVerifier's JWK Set, which may drop it
 
-	verifier jws.Verifier
+	algo algorithm // alg bound to this key (sig.go)
 }
 
-// signingKey is the key tokens are signed with.
+// signingKey is the key tokens are signed with: its algorithm holds the
+// private half too.
 type signingKey struct {
 	key
-	private any
-	signer  jws.Signer
 }
 
 // minHMACLen is the shortest secret accepted for each HMAC algorithm:
@@ -57,7 +55,7 @@ func newSigningKey(k any, alg, kid string) (*signingKey, error) {
 	switch rk := raw.(type) {
 	case ed25519.PrivateKey:
 		if len(rk) != ed25519.PrivateKeySize {
-			return nil, errorf(ErrInvalidKey, "ed25519 private key has the wrong length")
+			return nil, withDetail(ErrInvalidKey, "ed25519 private key has the wrong length")
 		}
 		// Keep a copy, as for HMAC secrets below: the caller may reuse or
 		// wipe its slice.
@@ -68,24 +66,20 @@ func newSigningKey(k any, alg, kid string) (*signingKey, error) {
 	case *rsa.PrivateKey:
 		private, public = rk, &rk.PublicKey
 	case []byte:
-		private, public = rk, rk
+		public = rk // both halves: newAlgorithm signs with newKey's copy
 	case ed25519.PublicKey, *ecdsa.PublicKey, *rsa.PublicKey:
-		return nil, errorf(ErrInvalidKey, fmt.Sprintf("Config.Key is a public key (%T); it needs the private key to sign (put public keys in VerifyKeys)", k))
+		return nil, withDetail(ErrInvalidKey, fmt.Sprintf("Config.Key is a public key (%T); it needs the private key to sign (put public keys in VerifyKeys)", k))
 	default:
-		return nil, errorf(ErrInvalidKey, fmt.Sprintf("unsupported key type %T", k))
+		return nil, withDetail(ErrInvalidKey, fmt.Sprintf("unsupported key type %T", k))
 	}
 	pk, err := newKey(public, alg, kid)
 	if err != nil {
 		return nil, err
 	}
-	signer, err := jws.NewSigner(jwa.SignatureAlgorithm(pk.alg))
-	if err != nil {
-		return nil, errorf(ErrInvalidKey, err.Error())
+	if pk.algo, err = newAlgorithm(pk.alg, pk.public, private); err != nil {
+		return nil, err
 	}
-	if pk.hmac {
-		private = pk.public // newKey's copy, so signing and verifying use the same bytes
-	}
-	return &signingKey{key: *pk, private: private, signer: signer}, nil
+	return &signingKey{key: *pk}, nil
 }
 
 // newVerifyKey prepares a verification-only key: a public key, a private key
@@ -111,15 +105,15 @@ func rawKey(k any) (raw any, alg, kid string, err error) {
 	jk, ok := k.(jwk.Key)
 	if !ok {
 		if _, ok := k.(string); ok {
-			return nil, "", "", errorf(ErrInvalidKey, "an HMAC secret must be a []byte, not a string")
+			return nil, "", "", withDetail(ErrInvalidKey, "an HMAC secret must be a []byte, not a string")
 		}
 		if incomplete(k) {
-			return nil, "", "", errorf(ErrInvalidKey, fmt.Sprintf("the %T is nil or lacks its key material", k))
+			return nil, "", "", withDetail(ErrInvalidKey, fmt.Sprintf("the %T is nil or lacks its key material", k))
 		}
 		return k, "", "", nil
 	}
 	if err := jk.Raw(&raw); err != nil {
-		return nil, "", "", errorf(ErrInvalidKey, err.Error())
+		return nil, "", "", withDetail(ErrInvalidKey, err.Error())
 	}
 	if a := jk.Algorithm(); a != nil {
 		alg = a.String()
@@ -149,72 +143,17 @@ func newKey(public any, alg, kid string) (*key, error) {
 	if kid != "" && string(appendString(nil, kid)) != `"`+kid+`"` {
 		// The header reader accepts only strings written without escapes,
 		// so a kid JSON must escape would make every token unverifiable.
-		return nil, errorf(ErrInvalidKey, fmt.Sprintf("key ID %q has characters JSON escapes (quotes, backslashes, control characters, <, >, &)", kid))
+		return nil, withDetail(ErrInvalidKey, fmt.Sprintf("key ID %q has characters JSON escapes (quotes, backslashes, control characters, <, >, &)", kid))
 	}
 	k := &key{id: kid, alg: alg, public: public}
-	switch pub := public.(type) {
-	case ed25519.PublicKey:
-		if len(pub) != ed25519.PublicKeySize {
-			return nil, errorf(ErrInvalidKey, "ed25519 public key has the wrong length")
-		}
-		if k.alg == "" {
-			k.alg = "EdDSA"
-		}
-		if k.alg != "EdDSA" {
-			return nil, algMismatch(k.alg, public)
-		}
-	case *ecdsa.PublicKey:
-		var want string
-		switch pub.Curve {
-		case elliptic.P256():
-			want = "ES256"
-		case elliptic.P384():
-			want = "ES384"
-		case elliptic.P521():
-			want = "ES512"
-		default:
-			return nil, errorf(ErrInvalidKey, "unsupported ECDSA curve")
-		}
-		if k.alg == "" {
-			k.alg = want
-		}
-		if k.alg != want {
-			return nil, algMismatch(k.alg, public)
-		}
-	case *rsa.PublicKey:
-		if pub.N.BitLen() < 2048 {
-			return nil, errorf(ErrInvalidKey, fmt.Sprintf("RSA key has %d bits, at least 2048 are required", pub.N.BitLen()))
-		}
-		if k.alg == "" {
-			k.alg = "RS256"
-		}
-		switch k.alg {
-		case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
-		default:
-			return nil, algMismatch(k.alg, public)
-		}
-	case []byte:
-		k.hmac = true
-		if k.alg == "" {
-			k.alg = "HS256"
-		}
-		min, ok := minHMACLen[k.alg]
-		if !ok {
-			return nil, algMismatch(k.alg, public)
-		}
-		if len(pub) < min {
-			return nil, errorf(ErrInvalidKey, fmt.Sprintf("%s secret has %d bytes, at least %d are required", k.alg, len(pub), min))
-		}
-		// Keep a copy: the caller may reuse its slice.
-		k.public = append([]byte(nil), pub...)
-	default:
-		return nil, errorf(ErrInvalidKey, fmt.Sprintf("unsupported key type %T", public))
+	if err := k.checkAlgorithm(); err != nil {
+		return nil, err
 	}
-	v, err := jws.NewVerifier(jwa.SignatureAlgorithm(k.alg))
+	a, err := newAlgorithm(k.alg, k.public, nil)
 	if err != nil {
-		return nil, errorf(ErrInvalidKey, err.Error())
+		return nil, err
 	}
-	k.verifier = v
+	k.algo = a
 	if k.id == "" {
 		id, err := deriveKeyID(k.public, k.hmac)
 		if err != nil {
@@ -225,8 +164,74 @@ func newKey(public any, alg, kid string) (*key, error) {
 	return k, nil
 }
 
+// checkAlgorithm checks that k.public is usable with k.alg, choosing the
+// algorithm from the key when k.alg is empty.
+func (k *key) checkAlgorithm() error {
+	want, err := keyAlgorithm(k.public)
+	if err != nil {
+		return err
+	}
+	if k.alg == "" {
+		k.alg = want
+	}
+	switch pub := k.public.(type) {
+	case *rsa.PublicKey:
+		switch k.alg {
+		case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
+			return nil
+		}
+	case []byte:
+		k.hmac = true
+		min, ok := minHMACLen[k.alg]
+		if !ok {
+			break
+		}
+		if len(pub) < min {
+			return withDetail(ErrInvalidKey, fmt.Sprintf("%s secret has %d bytes, at least %d are required", k.alg, len(pub), min))
+		}
+		// Keep a copy: the caller may reuse its slice.
+		k.public = append([]byte(nil), pub...)
+		return nil
+	default:
+		if k.alg == want {
+			return nil
+		}
+	}
+	return algMismatch(k.alg, k.public)
+}
+
+// keyAlgorithm checks public and returns the algorithm it is used with by
+// default.
+func keyAlgorithm(public any) (string, error) {
+	switch pub := public.(type) {
+	case ed25519.PublicKey:
+		if len(pub) != ed25519.PublicKeySize {
+			return "", withDetail(ErrInvalidKey, "ed25519 public key has the wrong length")
+		}
+		return "EdDSA", nil
+	case *ecdsa.PublicKey:
+		switch pub.Curve {
+		case elliptic.P256():
+			return "ES256", nil
+		case elliptic.P384():
+			return "ES384", nil
+		case elliptic.P521():
+			return "ES512", nil
+		}
+		return "", withDetail(ErrInvalidKey, "unsupported ECDSA curve")
+	case *rsa.PublicKey:
+		if pub.N.BitLen() < 2048 {
+			return "", withDetail(ErrInvalidKey, fmt.Sprintf("RSA key has %d bits, at least 2048 are required", pub.N.BitLen()))
+		}
+		return "RS256", nil
+	case []byte:
+		return "HS256", nil
+	}
+	return "", withDetail(ErrInvalidKey, fmt.Sprintf("unsupported key type %T", public))
+}
+
 func algMismatch(alg string, public any) error {
-	return errorf(ErrInvalidKey, fmt.Sprintf("algorithm %q does not fit a %T", alg, public))
+	return withDetail(ErrInvalidKey, fmt.Sprintf("algorithm %q does not fit a %T", alg, public))
 }
 
 // deriveKeyID names a key when the configuration does not: the RFC 7638
@@ -241,19 +246,11 @@ func deriveKeyID(public any, hmac bool) (string, error) {
 	}
 	jk, err := jwk.FromRaw(public)
 	if err != nil {
-		return "", errorf(ErrInvalidKey, err.Error())
+		return "", withDetail(ErrInvalidKey, err.Error())
 	}
 	tp, err := jk.Thumbprint(crypto.SHA256)
 	if err != nil {
-		return "", errorf(ErrInvalidKey, err.Error())
+		return "", withDetail(ErrInvalidKey, err.Error())
 	}
 	return base64.RawURLEncoding.EncodeToString(tp), nil
-}
-
-func (k *signingKey) sign(input []byte) ([]byte, error) {
-	return k.signer.Sign(input, k.private)
-}
-
-func (k *key) verify(input, sig []byte) bool {
-	return k.verifier.Verify(input, sig, k.public) == nil
 }

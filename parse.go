@@ -16,12 +16,11 @@ import (
 // maxMembers bounds the number of members in a header or claims object.
 const maxMembers = 64
 
-// The verifier is reached through an interface, so the signing input and
-// signature it is given would be moved to the heap on every call; parseOwn
-// borrows them from inputPool instead, and so does sign for the token it
-// hands the signer. Verifiers and signers do not keep their input past
-// their return (jws.Verifier and jws.Signer only read it), and the buffer
-// goes back to the pool only then.
+// The signature algorithm is reached through an interface, so the signing
+// input and signature it is given would be moved to the heap on every call;
+// prove borrows them from inputPool instead, and so does seal for the token
+// it hands the signer. The algorithms (sig.go) do not keep their input past
+// their return, and the buffer goes back to the pool only then.
 var inputPool = sync.Pool{New: func() any { return new([]byte) }}
 
 // maxPooledInput bounds the buffers kept in inputPool, so that one large

@@ -94,12 +94,6 @@ func (v *Verifier) prove(ctx context.Context, tok string) (*Claims, *key, error)
 	return c, k, nil
 }
 
-// The verifier is reached through an interface, so the signing input and
-// signature it is given would be moved to the heap on every call; prove
-// borrows them from inputPool instead, and so does seal for the token it
-// hands the signer. Verifiers and signers do not keep their input past
-// their return, and the buffer goes back to the pool only then.
-
 // header reads the encoded header h64 into buf and returns the type it
 // declares (0 when the format types tokens by their claims) and the key
 // its kid names; with no kid, k is nil and alg names the algorithm every
