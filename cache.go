@@ -138,8 +138,6 @@ func (c *Claims) clone() *Claims {
 			d.Extra[k] = cloneJSON(v)
 		}
 	}
-	// Appending to the copy must not write into the original's array.
-	d.rawExtra = slices.Clip(c.rawExtra)
 	return d
 }
 

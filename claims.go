@@ -74,11 +74,15 @@ func decodeClaims(payload []byte, s *claimSchema) (*Claims, error) {
 		if !ok {
 			break
 		}
-		if err := r.read(name, value); err != nil {
+		if err := r.read(name, value, o.members[o.n-1]); err != nil {
 			return nil, err
 		}
 	}
-	return c, r.finish()
+	if err := r.finish(); err != nil {
+		return nil, err
+	}
+	c.rawExtra = r.rawExtra(o.b, o.members[:o.n])
+	return c, nil
 }
 
 // claimReader is one payload being read.
@@ -87,12 +91,18 @@ type claimReader struct {
 	s     *claimSchema
 	seen  int
 	fresh string // the "fresh" value, read once "type" is known
+
+	// The application claims' span in the payload, which rawExtra can
+	// share while no other claim interrupts it.
+	extra0, extra1 int32
+	gap, split     bool
 }
 
-// read takes one member of the payload.
-func (r *claimReader) read(name, value string) error {
+// read takes one member of the payload, found at m.
+func (r *claimReader) read(name, value string, m member) error {
 	c, s := r.c, r.s
 	if name == s.identity {
+		r.gap = r.extra1 > 0
 		r.seen |= hasSub
 		var bad bool
 		if c.Subject, bad = nonEmptyString(value); bad {
@@ -105,8 +115,10 @@ func (r *claimReader) read(name, value string) error {
 		if slices.Contains(s.forbidden, name) {
 			return withDetail(ErrInvalidClaims, "claim "+name+" does not belong in the payload")
 		}
+		r.spanExtra(m)
 		return addExtra(c, name, value)
 	}
+	r.gap = r.extra1 > 0
 	r.seen |= bit
 	if bit == hasFresh {
 		r.fresh = value
@@ -192,6 +204,42 @@ func (r *claimReader) finish() error {
 	return nil
 }
 
+// spanExtra records m, an application claim.
+func (r *claimReader) spanExtra(m member) {
+	switch {
+	case r.extra1 == 0:
+		r.extra0 = m.name0 - 1 // the name's opening quote
+	case r.gap:
+		r.split = true
+	}
+	r.extra1 = m.value1
+}
+
+// rawExtra returns the application claims of payload, whose members are
+// at members, as written, for Refresh to copy: a slice of the payload when
+// they are written together, as both formats write them; otherwise the
+// members joined by commas.
+func (r *claimReader) rawExtra(payload string, members []member) string {
+	if r.extra1 == 0 {
+		return ""
+	}
+	if !r.split {
+		return payload[r.extra0:r.extra1]
+	}
+	var b []byte
+	for _, m := range members {
+		name := payload[m.name0:m.name1]
+		if name == r.s.identity || claimBit(name)&r.s.known != 0 {
+			continue
+		}
+		if len(b) > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, payload[m.name0-1:m.value1]...)
+	}
+	return string(b)
+}
+
 // names lists the claims of bits, for an error.
 func (r *claimReader) names(bits int) string {
 	var out []string
@@ -253,8 +301,7 @@ func floatTime(s float64) time.Time {
 	return time.UnixMicro(int64(math.Round(s * 1e6))).UTC()
 }
 
-// addExtra decodes one application claim into c.Extra and keeps its bytes
-// in c.rawExtra, for Refresh to copy.
+// addExtra decodes one application claim into c.Extra.
 func addExtra(c *Claims, name, value string) error {
 	v, ok := jsonScalar(value)
 	if !ok {
@@ -267,14 +314,6 @@ func addExtra(c *Claims, name, value string) error {
 		c.Extra = make(map[string]any)
 	}
 	c.Extra[name] = v
-	c.rawExtra = slices.Grow(c.rawExtra, len(name)+len(value)+4)
-	if len(c.rawExtra) > 0 {
-		c.rawExtra = append(c.rawExtra, ',')
-	}
-	c.rawExtra = append(c.rawExtra, '"')
-	c.rawExtra = append(c.rawExtra, name...)
-	c.rawExtra = append(c.rawExtra, '"', ':')
-	c.rawExtra = append(c.rawExtra, value...)
 	return nil
 }
 

@@ -23,7 +23,7 @@ type tokenFields struct {
 	authTime            time.Time
 	login               time.Time // the exact login instant; zero for refreshed tokens
 	fresh               bool
-	extra               []byte // application claims: `"k":v` members joined by commas
+	extra               string // application claims: `"k":v` members joined by commas
 	nExtra              int    // how many
 }
 
@@ -97,7 +97,7 @@ func appendBool(b []byte, prefix string, v bool) []byte {
 }
 
 // appendExtra appends the application claims, if any, and closes the object.
-func appendExtra(b, extra []byte) []byte {
+func appendExtra(b []byte, extra string) []byte {
 	if len(extra) > 0 {
 		b = append(b, ',')
 		b = append(b, extra...)

@@ -84,7 +84,7 @@ type Claims struct {
 
 	// rawExtra is Extra as written in the token (`"k":v` members joined by
 	// commas), so that Refresh copies the claims byte for byte.
-	rawExtra []byte
+	rawExtra string
 
 	// Under Flask, an access token's "fresh" claim that is a time, in Unix
 	// seconds as written: the guards judge it against the clock on every call.
@@ -218,11 +218,11 @@ func (m *Manager) Issue(ctx context.Context, subject string, opts ...IssueOption
 	now := login.Truncate(time.Second)
 	access := tokenFields{
 		typ: AccessToken, subject: subject, issuedAt: now, expiresAt: now.Add(m.accessTTL),
-		authTime: now, login: login, fresh: true, extra: o.extra, nExtra: len(o.names),
+		authTime: now, login: login, fresh: true, extra: string(o.extra), nExtra: len(o.names),
 	}
 	refresh := tokenFields{
 		typ: RefreshToken, subject: subject, issuedAt: now, expiresAt: now.Add(m.refreshTTL),
-		authTime: now, extra: o.extra, nExtra: len(o.names),
+		authTime: now, extra: access.extra, nExtra: len(o.names),
 	}
 	random, err := newRandomID()
 	if err != nil {

@@ -63,8 +63,7 @@ func (v *Verifier) prove(ctx context.Context, tok string) (*Claims, *key, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	var hbuf [256]byte
-	declared, k, alg, err := v.header(ctx, hbuf[:0], h64)
+	declared, k, alg, err := v.header(ctx, h64)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -94,40 +93,41 @@ func (v *Verifier) prove(ctx context.Context, tok string) (*Claims, *key, error)
 	return c, k, nil
 }
 
-// header reads the encoded header h64 into buf and returns the type it
-// declares (0 when the format types tokens by their claims) and the key
-// its kid names; with no kid, k is nil and alg names the algorithm every
-// configured key of which may have signed the token.
-func (v *Verifier) header(ctx context.Context, buf []byte, h64 string) (declared TokenType, k *key, alg []byte, err error) {
+// header reads the encoded header h64 and returns the type it declares (0
+// when the format types tokens by their claims) and the key its kid names;
+// with no kid, k is nil and alg names the algorithm every configured key of
+// which may have signed the token.
+func (v *Verifier) header(ctx context.Context, h64 string) (declared TokenType, k *key, alg string, err error) {
 	for _, h := range v.knownHeaders {
 		if h.encoded == h64 {
-			return h.typ, h.key, nil, nil
+			return h.typ, h.key, "", nil
 		}
 	}
-	hdr, err := decodePart(buf, h64)
+	var hbuf [256]byte
+	hdr, err := decodePart(hbuf[:0], h64)
 	if err != nil {
-		return 0, nil, nil, err
+		return 0, nil, "", err
 	}
-	alg, typ, kid, err := readHeader(hdr)
+	algb, typ, kid, err := readHeader(hdr)
 	if err != nil {
-		return 0, nil, nil, err
+		return 0, nil, "", err
 	}
 	if declared, err = v.format.headerType(typ, kid != nil); err != nil {
-		return 0, nil, nil, err
+		return 0, nil, "", err
 	}
 	if kid == nil {
-		return declared, nil, alg, nil
+		return declared, nil, string(algb), nil
 	}
 	if k, err = v.findKey(ctx, kid); err != nil {
-		return 0, nil, nil, err
+		return 0, nil, "", err
 	}
 	if k == nil {
-		return 0, nil, nil, withDetail(ErrUnknownKey, "no key with that kid")
+		return 0, nil, "", withDetail(ErrUnknownKey, "no key with that kid")
 	}
-	if k.alg != string(alg) {
-		return 0, nil, nil, withDetail(ErrSignature, "header alg "+string(alg)+" is not the algorithm configured for its key")
+	if k.alg != string(algb) {
+		return 0, nil, "", withDetail(ErrSignature, "header alg "+string(algb)+" is not the algorithm configured for its key")
 	}
-	return declared, k, nil, nil
+	return declared, k, "", nil
 }
 
 // knownHeader is an encoded header exactly as the Manager writes it, which
@@ -145,7 +145,7 @@ type knownHeader struct {
 func (v *Verifier) learnHeaders(f tokenFormat) {
 	for _, t := range []TokenType{AccessToken, RefreshToken} {
 		h64 := f.header(t)
-		declared, k, _, err := v.header(context.Background(), nil, h64)
+		declared, k, _, err := v.header(context.Background(), h64)
 		if err == nil && k != nil && (declared == t || declared == 0) && !v.knows(h64) {
 			v.knownHeaders = append(v.knownHeaders, knownHeader{h64, declared, k})
 		}
@@ -180,7 +180,7 @@ func (v *Verifier) findKey(ctx context.Context, kid []byte) (*key, error) {
 // checkSignature verifies sig over input with k or, when the header named
 // no key (the Flask format), with each configured key of algorithm alg in
 // turn, the signing key first. It returns the key that verified it.
-func (v *Verifier) checkSignature(k *key, alg, input, sig []byte) (*key, error) {
+func (v *Verifier) checkSignature(k *key, alg string, input, sig []byte) (*key, error) {
 	if k != nil {
 		if !k.verify(input, sig) {
 			return nil, withDetail(ErrSignature, "signature does not verify")
@@ -189,7 +189,7 @@ func (v *Verifier) checkSignature(k *key, alg, input, sig []byte) (*key, error) 
 	}
 	tried := false
 	for _, k := range v.keys {
-		if k.alg != string(alg) {
+		if k.alg != alg {
 			continue
 		}
 		if k.verify(input, sig) {
@@ -198,7 +198,7 @@ func (v *Verifier) checkSignature(k *key, alg, input, sig []byte) (*key, error) 
 		tried = true
 	}
 	if !tried {
-		return nil, withDetail(ErrSignature, "header alg "+string(alg)+" is not the algorithm of any configured key")
+		return nil, withDetail(ErrSignature, "header alg "+alg+" is not the algorithm of any configured key")
 	}
 	return nil, withDetail(ErrSignature, "signature does not verify")
 }
