@@ -14,19 +14,6 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-func newCachedManager(t *testing.T, size int, cfg Config) (*Manager, *fakeClock) {
-	t.Helper()
-	clk := newFakeClock()
-	cfg.Key = []byte("0123456789abcdef0123456789abcdef")
-	cfg.Now = clk.Now
-	cfg.VerifiedCacheSize = size
-	m, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m, clk
-}
-
 func issueN(t *testing.T, m *Manager, n int, opts ...IssueOption) []*Pair {
 	t.Helper()
 	pairs := make([]*Pair, n)
@@ -46,19 +33,12 @@ func cached(m *Manager, tok string) bool {
 	return ok
 }
 
-// cacheLen counts the cache's entries.
-func cacheLen(m *Manager) int {
-	n := 0
-	m.cache.entries.Range(func(any, any) bool { n++; return true })
-	return n
-}
-
 // cacheClaimsOpts compares everything, unexported fields too: a hit must
 // give exactly what a miss gives.
 var cacheClaimsOpts = cmp.Options{cmp.AllowUnexported(Claims{}), cmpopts.EquateEmpty()}
 
 func TestCacheHitGivesTheSameClaimsAsAMiss(t *testing.T) {
-	m, _ := newCachedManager(t, 16, Config{Issuer: "https://auth.example.com", Audience: "api"})
+	m, _ := newTestManager(t, Config{Key: testKeys().hs256, VerifiedCacheSize: 16, Issuer: "https://auth.example.com", Audience: "api"})
 	p := issueN(t, m, 1, WithClaims(map[string]any{"role": "admin", "scopes": []any{"read", map[string]any{"write": true}}}))[0]
 	ctx := context.Background()
 
@@ -79,7 +59,7 @@ func TestCacheHitGivesTheSameClaimsAsAMiss(t *testing.T) {
 }
 
 func TestCacheHitsAreCopies(t *testing.T) {
-	m, _ := newCachedManager(t, 16, Config{Audience: "api"})
+	m, _ := newTestManager(t, Config{Key: testKeys().hs256, VerifiedCacheSize: 16, Audience: "api"})
 	p := issueN(t, m, 1, WithClaims(map[string]any{"role": "admin", "scopes": []any{"read"}}))[0]
 	ctx := context.Background()
 	var want *Claims
@@ -95,7 +75,7 @@ func TestCacheHitsAreCopies(t *testing.T) {
 		c.Audience[0] = "other"
 		c.Extra["role"] = "root"
 		c.Extra["scopes"].([]any)[0] = "write"
-		c.rawExtra = append(c.rawExtra, `"x":1,`...)
+		c.rawExtra += `,"x":1`
 	}
 	got, err := m.RequireAccess(ctx, p.Access)
 	if err != nil {
@@ -107,7 +87,7 @@ func TestCacheHitsAreCopies(t *testing.T) {
 }
 
 func TestCacheNeverServesAChangedToken(t *testing.T) {
-	m, _ := newCachedManager(t, 16, Config{})
+	m, _ := newTestManager(t, Config{Key: testKeys().hs256, VerifiedCacheSize: 16})
 	p := issueN(t, m, 1)[0]
 	ctx := context.Background()
 	if _, err := m.RequireFresh(ctx, p.Access); err != nil {
@@ -194,7 +174,7 @@ func TestCachedTokensAreStillChecked(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		m, clk := newCachedManager(t, 16, Config{FreshFor: 5 * time.Minute})
+		m, clk := newTestManager(t, Config{Key: testKeys().hs256, VerifiedCacheSize: 16, FreshFor: 5 * time.Minute})
 		p := issueN(t, m, 1)[0]
 		// Fill the cache with both tokens while they pass every rule.
 		if _, err := m.RequireFresh(ctx, p.Access); err != nil {
@@ -213,7 +193,7 @@ func TestCachedTokensAreStillChecked(t *testing.T) {
 func TestCacheNeverExceedsItsSize(t *testing.T) {
 	ctx := context.Background()
 	for _, size := range []int{1, 7, 8, 100, 300} {
-		m, _ := newCachedManager(t, size, Config{})
+		m, _ := newTestManager(t, Config{Key: testKeys().hs256, VerifiedCacheSize: size})
 		for i, p := range issueN(t, m, 2*size+3) {
 			if _, err := m.RequireFresh(ctx, p.Access); err != nil {
 				t.Fatal(err)
@@ -232,7 +212,7 @@ func TestCacheNeverExceedsItsSize(t *testing.T) {
 
 func TestCacheEvictsTheOldestFirst(t *testing.T) {
 	ctx := context.Background()
-	m, _ := newCachedManager(t, 4, Config{}) // below 16 entries: one shard
+	m, _ := newTestManager(t, Config{Key: testKeys().hs256, VerifiedCacheSize: 4}) // below 16 entries: one shard
 	pairs := issueN(t, m, 6)
 	for _, p := range pairs {
 		if _, err := m.RequireFresh(ctx, p.Access); err != nil {
@@ -264,7 +244,7 @@ func TestCacheEvictsTheOldestFirst(t *testing.T) {
 func TestCacheUnderConcurrency(t *testing.T) {
 	ctx := context.Background()
 	const size, goroutines, rounds = 32, 8, 50
-	m, _ := newCachedManager(t, size, Config{})
+	m, _ := newTestManager(t, Config{Key: testKeys().hs256, VerifiedCacheSize: size})
 	pairs := issueN(t, m, 3*size)
 	var wg sync.WaitGroup
 	errs := make(chan error, goroutines)
@@ -297,7 +277,7 @@ func TestCacheUnderConcurrency(t *testing.T) {
 }
 
 func TestCacheSizeMustNotBeNegative(t *testing.T) {
-	_, err := New(Config{Key: []byte("0123456789abcdef0123456789abcdef"), VerifiedCacheSize: -1})
+	_, err := New(Config{Key: testKeys().hs256, VerifiedCacheSize: -1})
 	if !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("got %v, want ErrInvalidConfig", err)
 	}
@@ -310,10 +290,7 @@ func TestCacheSizeMustNotBeNegative(t *testing.T) {
 // counters are process-wide and other goroutines move them.
 func TestCacheSizeCostsNothingUpFront(t *testing.T) {
 	for _, size := range []int{1, 7, 1 << 24, math.MaxInt} {
-		m, err := New(Config{Key: []byte("0123456789abcdef0123456789abcdef"), VerifiedCacheSize: size})
-		if err != nil {
-			t.Fatalf("VerifiedCacheSize %d: %v", size, err)
-		}
+		m, _ := newTestManager(t, Config{Key: testKeys().hs256, VerifiedCacheSize: size})
 		if len(m.cache.shards) > maxShards {
 			t.Errorf("VerifiedCacheSize %d: %d shards, want at most %d", size, len(m.cache.shards), maxShards)
 		}
@@ -345,10 +322,7 @@ func TestCacheSizeCostsNothingUpFront(t *testing.T) {
 }
 
 func TestNoCacheByDefault(t *testing.T) {
-	m, err := New(Config{Key: []byte("0123456789abcdef0123456789abcdef")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, _ := newTestManager(t, Config{Key: testKeys().hs256})
 	if m.cache != nil {
 		t.Error("a Manager without VerifiedCacheSize has a cache")
 	}
@@ -414,7 +388,7 @@ func TestCachedTokensAreStillRevoked(t *testing.T) {
 	}
 	for _, tt := range tests {
 		store := &switchStore{MemoryStore: NewMemoryStore()}
-		m, clk := newCachedManager(t, 16, Config{Store: store})
+		m, clk := newTestManager(t, Config{Key: testKeys().hs256, VerifiedCacheSize: 16, Store: store})
 		p := issueN(t, m, 1)[0]
 		if _, err := m.RequireFresh(ctx, p.Access); err != nil {
 			t.Fatal(err)

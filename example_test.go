@@ -5,31 +5,17 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/freshtoken/freshtoken"
 )
 
-// clock is a settable clock for the examples, so their output does not depend
-// on when they run.
-type clock struct{ t time.Time }
-
-func (c *clock) Now() time.Time          { return c.t }
-func (c *clock) Advance(d time.Duration) { c.t = c.t.Add(d) }
-func newClock() *clock                   { return &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)} }
-func exampleKey() ed25519.PrivateKey     { return ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)) }
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
-
 func ExampleNew() {
 	// In production the key comes from a secret store; any Ed25519, ECDSA,
 	// RSA key or a 32-byte (or longer) HMAC secret will do.
 	m, err := freshtoken.New(freshtoken.Config{
-		Key:       exampleKey(),
+		Key:       ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)),
 		Issuer:    "https://auth.example.com",
 		AccessTTL: 10 * time.Minute,
 	})
@@ -44,16 +30,28 @@ func ExampleNew() {
 }
 
 func ExampleManager_Issue() {
-	clk := newClock()
-	m := must(freshtoken.New(freshtoken.Config{Key: exampleKey(), Now: clk.Now}))
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) // a fixed clock, so the output never changes
+	m, err := freshtoken.New(freshtoken.Config{
+		Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)), // in production, from a secret store
+		Now: func() time.Time { return now },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	ctx := context.Background()
 
 	// The user has just typed their password: this is a login.
-	pair := must(m.Issue(ctx, "user-42", freshtoken.WithClaims(map[string]any{"role": "admin"})))
+	pair, err := m.Issue(ctx, "user-42", freshtoken.WithClaims(map[string]any{"role": "admin"}))
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println("access expires:", pair.AccessExpiresAt)
 	fmt.Println("refresh expires:", pair.RefreshExpiresAt)
 
-	claims := must(m.RequireAccess(ctx, pair.Access))
+	claims, err := m.RequireAccess(ctx, pair.Access)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(claims.Subject, claims.Fresh, claims.AuthTime, claims.Extra["role"])
 	// Output:
 	// access expires: 2026-03-01 09:15:00 +0000 UTC
@@ -62,17 +60,32 @@ func ExampleManager_Issue() {
 }
 
 func ExampleManager_Refresh() {
-	clk := newClock()
-	m := must(freshtoken.New(freshtoken.Config{Key: exampleKey(), Now: clk.Now}))
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	m, err := freshtoken.New(freshtoken.Config{
+		Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)),
+		Now: func() time.Time { return now },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	ctx := context.Background()
-	login := must(m.Issue(ctx, "user-42"))
+	login, err := m.Issue(ctx, "user-42")
+	if err != nil {
+		log.Fatal(err)
+	}
 
-	clk.Advance(20 * time.Minute) // the access token has expired
-	_, err := m.RequireAccess(ctx, login.Access)
+	now = now.Add(20 * time.Minute) // the access token has expired
+	_, err = m.RequireAccess(ctx, login.Access)
 	fmt.Println(errors.Is(err, freshtoken.ErrExpired))
 
-	pair := must(m.Refresh(ctx, login.Refresh))
-	claims := must(m.RequireAccess(ctx, pair.Access))
+	pair, err := m.Refresh(ctx, login.Refresh)
+	if err != nil {
+		log.Fatal(err)
+	}
+	claims, err := m.RequireAccess(ctx, pair.Access)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println("fresh:", claims.Fresh)
 	fmt.Println("same refresh token:", pair.Refresh == login.Refresh)
 	fmt.Println("logged in at:", claims.AuthTime)
@@ -84,18 +97,30 @@ func ExampleManager_Refresh() {
 }
 
 func ExampleManager_RequireFresh() {
-	clk := newClock()
-	m := must(freshtoken.New(freshtoken.Config{Key: exampleKey(), Now: clk.Now}))
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	m, err := freshtoken.New(freshtoken.Config{
+		Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)),
+		Now: func() time.Time { return now },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	ctx := context.Background()
-	login := must(m.Issue(ctx, "user-42"))
+	login, err := m.Issue(ctx, "user-42")
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	// Right after login, the sensitive action is allowed.
-	_, err := m.RequireFresh(ctx, login.Access)
+	_, err = m.RequireFresh(ctx, login.Access)
 	fmt.Println("after login:", err)
 
 	// A refreshed token works for ordinary calls but not for this one.
-	clk.Advance(16 * time.Minute)
-	refreshed := must(m.Refresh(ctx, login.Refresh))
+	now = now.Add(16 * time.Minute)
+	refreshed, err := m.Refresh(ctx, login.Refresh)
+	if err != nil {
+		log.Fatal(err)
+	}
 	_, err = m.RequireFresh(ctx, refreshed.Access)
 	fmt.Println("after refresh:", err)
 	// Output:
@@ -107,13 +132,28 @@ func ExampleManager_RequireFresh() {
 // ErrNotFresh asks the user to log in again; the others mean the token is
 // no good at all.
 func Example_errors() {
-	clk := newClock()
-	m := must(freshtoken.New(freshtoken.Config{Key: exampleKey(), Now: clk.Now}))
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	m, err := freshtoken.New(freshtoken.Config{
+		Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)),
+		Now: func() time.Time { return now },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	ctx := context.Background()
-	login := must(m.Issue(ctx, "user-42"))
-	clk.Advance(time.Hour)
-	refreshed := must(m.Refresh(ctx, login.Refresh))
-	newLogin := must(m.Issue(ctx, "user-42"))
+	login, err := m.Issue(ctx, "user-42")
+	if err != nil {
+		log.Fatal(err)
+	}
+	now = now.Add(time.Hour)
+	refreshed, err := m.Refresh(ctx, login.Refresh)
+	if err != nil {
+		log.Fatal(err)
+	}
+	newLogin, err := m.Issue(ctx, "user-42")
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	explain := func(token string) string {
 		claims, err := m.RequireLoginWithin(ctx, token, 30*time.Minute)

@@ -1,13 +1,14 @@
 package freshtoken_test
 
+// These tests pin the Flask profile's rules with tokens written by hand, so
+// they do not depend on the code under test to make their input.
+
 import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -21,27 +22,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// These tests pin the Flask profile's rules with tokens written by hand, so
-// they do not depend on the code under test to make their input.
-
-var (
-	flaskSecret = []byte("flask-profile-test-secret-32byte")
-	loginTime   = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	// checkTime is when the guards run in the table below: a minute after login.
-	checkTime = loginTime.Add(time.Minute)
-)
-
-const plainHeader = `{"alg":"HS256","typ":"JWT"}`
-
-// hs256 signs header and payload as PyJWT would, with crypto/hmac directly.
-func hs256(secret []byte, header, payload string) string {
-	enc := base64.RawURLEncoding
-	input := enc.EncodeToString([]byte(header)) + "." + enc.EncodeToString([]byte(payload))
-	mac := hmac.New(sha256.New, secret)
-	mac.Write([]byte(input))
-	return input + "." + enc.EncodeToString(mac.Sum(nil))
-}
-
 // fill replaces $iat, $exp (15 minutes after login) and $now in a payload template.
 func fill(payload string) string {
 	return strings.NewReplacer(
@@ -49,19 +29,6 @@ func fill(payload string) string {
 		"$exp", strconv.FormatInt(loginTime.Add(15*time.Minute).Unix(), 10),
 		"$now", strconv.FormatInt(checkTime.Unix(), 10),
 	).Replace(payload)
-}
-
-func newFlaskManager(t *testing.T, now func() time.Time, edit func(*freshtoken.Config)) *freshtoken.Manager {
-	t.Helper()
-	cfg := freshtoken.Config{Key: flaskSecret, Now: now, Flask: &freshtoken.FlaskOptions{}}
-	if edit != nil {
-		edit(&cfg)
-	}
-	m, err := freshtoken.New(cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return m
 }
 
 // guardResult is what a test compares after a guard ran.
@@ -79,28 +46,6 @@ func resultOf(c *freshtoken.Claims) *guardResult {
 		return nil
 	}
 	return &guardResult{Subject: c.Subject, Type: c.Type, Fresh: c.Fresh, FreshUntil: c.FreshUntil, CSRF: c.CSRF, Extra: c.Extra}
-}
-
-type guard int
-
-const (
-	access guard = iota
-	refresh
-	fresh
-)
-
-func (g guard) run(ctx context.Context, m *freshtoken.Manager, tok string) (*freshtoken.Claims, error) {
-	switch g {
-	case refresh:
-		return m.RequireRefresh(ctx, tok)
-	case fresh:
-		return m.RequireFresh(ctx, tok)
-	}
-	return m.RequireAccess(ctx, tok)
-}
-
-func (g guard) String() string {
-	return [...]string{"RequireAccess", "RequireRefresh", "RequireFresh"}[g]
 }
 
 func TestFlaskProfileReadsTokens(t *testing.T) {
@@ -395,7 +340,8 @@ func TestFlaskProfileReadsTokens(t *testing.T) {
 		}
 		tok := hs256(flaskSecret, header, fill(tt.payload))
 		t.Run(tt.name, func(t *testing.T) {
-			m := newFlaskManager(t, func() time.Time { return checkTime }, tt.edit)
+			m, clk := newFlaskManager(t, tt.edit)
+			clk.Set(checkTime)
 			c, err := tt.guard.run(ctx, m, tok)
 			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
 				t.Fatalf("%v: got error %v, want %v (%s)", tt.guard, err, tt.wantErr, tt.reason)
@@ -408,8 +354,7 @@ func TestFlaskProfileReadsTokens(t *testing.T) {
 		// token passed every check then, the answers at checkTime must be
 		// the same, on the first call and on the next.
 		t.Run(tt.name+"/cached", func(t *testing.T) {
-			now := loginTime
-			m := newFlaskManager(t, func() time.Time { return now }, func(c *freshtoken.Config) {
+			m, clk := newFlaskManager(t, func(c *freshtoken.Config) {
 				c.VerifiedCacheSize = 16
 				if tt.edit != nil {
 					tt.edit(c)
@@ -417,7 +362,7 @@ func TestFlaskProfileReadsTokens(t *testing.T) {
 			})
 			_, _ = m.RequireAccess(ctx, tok)
 			_, _ = m.RequireRefresh(ctx, tok)
-			now = checkTime
+			clk.Set(checkTime)
 			for _, call := range []string{"first", "second"} {
 				c, err := tt.guard.run(ctx, m, tok)
 				if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
@@ -433,17 +378,17 @@ func TestFlaskProfileReadsTokens(t *testing.T) {
 
 func TestFlaskProfileSignatureAndKeys(t *testing.T) {
 	ctx := context.Background()
-	now := func() time.Time { return checkTime }
 	payload := fill(`{"fresh":true,"iat":$iat,"jti":"j1","type":"access","sub":"alice","nbf":$iat,"exp":$exp}`)
 	oldSecret := []byte("flask-profile-old-secret-32bytes")
 
-	m := newFlaskManager(t, now, nil)
+	m, clk := newFlaskManager(t, nil)
+	clk.Set(checkTime)
 	if _, err := m.RequireAccess(ctx, hs256(oldSecret, plainHeader, payload)); !errors.Is(err, freshtoken.ErrSignature) {
 		t.Errorf("token signed with another secret: got %v, want ErrSignature", err)
 	}
 
 	// A rotation: tokens without a kid are tried against every key.
-	rotated := newFlaskManager(t, now, func(c *freshtoken.Config) { c.VerifyKeys = []any{oldSecret} })
+	rotated, _ := newFlaskManager(t, func(c *freshtoken.Config) { c.VerifyKeys, c.Now = []any{oldSecret}, clk.Now })
 	for _, secret := range [][]byte{flaskSecret, oldSecret} {
 		if _, err := rotated.RequireFresh(ctx, hs256(secret, plainHeader, payload)); err != nil {
 			t.Errorf("after rotation: got %v, want tokens of both secrets accepted", err)
@@ -491,8 +436,7 @@ func decodeToken(t *testing.T, tok string) (header string, names []string, claim
 
 func TestFlaskProfileWritesFlaskTokens(t *testing.T) {
 	ctx := context.Background()
-	clk := loginTime
-	m := newFlaskManager(t, func() time.Time { return clk }, func(c *freshtoken.Config) {
+	m, clk := newFlaskManager(t, func(c *freshtoken.Config) {
 		c.Issuer, c.Audience = "auth", "api"
 	})
 	pair, err := m.Issue(ctx, "alice", freshtoken.WithCSRF(), freshtoken.WithClaims(map[string]any{"role": "admin"}))
@@ -568,7 +512,7 @@ func TestFlaskProfileWritesFlaskTokens(t *testing.T) {
 
 	// A refresh makes a non-fresh access token with a new csrf value and
 	// the same application claims.
-	clk = loginTime.Add(20 * time.Minute)
+	clk.Set(loginTime.Add(20 * time.Minute))
 	next, err := m.Refresh(ctx, pair.Refresh)
 	if err != nil {
 		t.Fatal(err)
@@ -595,8 +539,7 @@ func TestFlaskProfileWritesFlaskTokens(t *testing.T) {
 
 func TestFlaskProfileFreshnessWindow(t *testing.T) {
 	ctx := context.Background()
-	clk := loginTime
-	m := newFlaskManager(t, func() time.Time { return clk }, func(c *freshtoken.Config) { c.FreshFor = 5 * time.Minute })
+	m, clk := newFlaskManager(t, func(c *freshtoken.Config) { c.FreshFor = 5 * time.Minute })
 	pair, err := m.Issue(ctx, "alice")
 	if err != nil {
 		t.Fatal(err)
@@ -618,7 +561,7 @@ func TestFlaskProfileFreshnessWindow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk = tt.at
+			clk.Set(tt.at)
 			_, err := m.RequireFresh(ctx, pair.Access)
 			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
 				t.Fatalf("RequireFresh: got %v, want %v", err, tt.wantErr)
@@ -641,12 +584,13 @@ func TestFlaskProfileFreshnessWindow(t *testing.T) {
 	}
 
 	// The window does not reach tokens that were not issued with it.
-	clk = loginTime.Add(time.Hour)
-	late, err := newFlaskManager(t, func() time.Time { return clk }, nil).Issue(ctx, "alice")
+	clk.Set(loginTime.Add(time.Hour))
+	plain, _ := newFlaskManager(t, func(c *freshtoken.Config) { c.Now = clk.Now })
+	late, err := plain.Issue(ctx, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk = clk.Add(14 * time.Minute)
+	clk.Advance(14 * time.Minute)
 	if _, err := m.RequireFresh(ctx, late.Access); err != nil {
 		t.Errorf("fresh=true token under a FreshFor manager: got %v, want nil (the token decides)", err)
 	}
@@ -677,8 +621,7 @@ func TestFlaskProfileKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			now := func() time.Time { return loginTime }
-			m := newFlaskManager(t, now, func(c *freshtoken.Config) { c.Key, c.KeyID = tt.key, tt.keyID })
+			m, _ := newFlaskManager(t, func(c *freshtoken.Config) { c.Key, c.KeyID = tt.key, tt.keyID })
 			pair, err := m.Issue(ctx, "alice")
 			if err != nil {
 				t.Fatal(err)
@@ -698,12 +641,8 @@ func TestFlaskProfileKeys(t *testing.T) {
 
 func TestFlaskProfileKeepsFormatsApart(t *testing.T) {
 	ctx := context.Background()
-	now := func() time.Time { return loginTime }
-	native, err := freshtoken.New(freshtoken.Config{Key: flaskSecret, Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	flask := newFlaskManager(t, now, nil)
+	native, _ := newTestManager(t, freshtoken.Config{Key: flaskSecret})
+	flask, _ := newFlaskManager(t, nil)
 	np, err := native.Issue(ctx, "alice")
 	if err != nil {
 		t.Fatal(err)
@@ -744,7 +683,7 @@ func TestFlaskProfileConfig(t *testing.T) {
 		})
 	}
 
-	m := newFlaskManager(t, nil, func(c *freshtoken.Config) { c.Flask.IdentityClaim = "identity" })
+	m, _ := newFlaskManager(t, func(c *freshtoken.Config) { c.Flask.IdentityClaim = "identity" })
 	_, err := m.Issue(context.Background(), "alice", freshtoken.WithClaims(map[string]any{"identity": "mallory"}))
 	if !errors.Is(err, freshtoken.ErrInvalidConfig) {
 		t.Errorf("WithClaims naming the identity claim: got %v, want ErrInvalidConfig", err)
@@ -758,10 +697,8 @@ func FuzzFlaskProfile(f *testing.F) {
 	f.Add(plainHeader, fill(`{"fresh":$now.5,"iat":$iat,"jti":"j1","sub":"alice","exp":$exp,"x":{"y":[1,"]"]}}`))
 	f.Add(`{"alg":"HS256","kid":"","typ":"JWT"}`, `{"fresh":-1e308,"sub":"\u00e9"}`)
 	f.Add(`{"typ":"JWT","alg":"HS256"}`, `{"fresh":1e999}`)
-	m, err := freshtoken.New(freshtoken.Config{Key: flaskSecret, Now: func() time.Time { return checkTime }, Flask: &freshtoken.FlaskOptions{}})
-	if err != nil {
-		f.Fatal(err)
-	}
+	m, clk := newFlaskManager(f, nil)
+	clk.Set(checkTime)
 	f.Fuzz(func(t *testing.T, header, payload string) {
 		tok := hs256(flaskSecret, header, payload)
 		for _, g := range []guard{access, refresh, fresh} {
@@ -777,15 +714,9 @@ func FuzzFlaskProfile(f *testing.F) {
 // HS256, beside freshtoken's own format with the same secret.
 func BenchmarkFlaskProfile(b *testing.B) {
 	ctx := context.Background()
-	now := func() time.Time { return checkTime }
-	flask, err := freshtoken.New(freshtoken.Config{Key: flaskSecret, Now: now, Flask: &freshtoken.FlaskOptions{}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	native, err := freshtoken.New(freshtoken.Config{Key: flaskSecret, Now: now})
-	if err != nil {
-		b.Fatal(err)
-	}
+	flask, clk := newFlaskManager(b, nil)
+	clk.Set(checkTime)
+	native, _ := newTestManager(b, freshtoken.Config{Key: flaskSecret, Now: clk.Now})
 	// A token as Flask-JWT-Extended writes it after fresh=timedelta(minutes=5).
 	flaskTok := hs256(flaskSecret, plainHeader, fill(`{"fresh":$now.123456,"iat":$iat,"jti":"5f0c9a52-8b1e-4b8e-9f5a-0c6d1f2e3a4b","type":"access","sub":"alice","nbf":$iat,"exp":$exp}`))
 	nativePair, err := native.Issue(ctx, "alice")
@@ -821,10 +752,9 @@ func BenchmarkFlaskProfile(b *testing.B) {
 // token without a session ID, and LogoutEverywhere judges logins by "iat".
 func TestFlaskProfileRevocation(t *testing.T) {
 	ctx := context.Background()
-	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	m := newFlaskManager(t, func() time.Time { return now }, nil)
-	alice := issue(t, m, "alice")
-	bob := issue(t, m, "bob")
+	m, clk := newFlaskManager(t, nil)
+	alice := mustIssue(t, m, "alice")
+	bob := mustIssue(t, m, "bob")
 
 	if err := m.Logout(ctx, alice.Refresh); err != nil {
 		t.Fatalf("Logout: %v", err)
@@ -833,14 +763,14 @@ func TestFlaskProfileRevocation(t *testing.T) {
 	expect(t, m, checkAccess, "bob's access token after alice logged out", bob.Access, nil)
 	expect(t, m, checkRefreshCall, "bob's refresh token after alice logged out", bob.Refresh, nil)
 
-	now = now.Add(time.Minute)
+	clk.Advance(time.Minute)
 	if err := m.LogoutEverywhere(ctx, "bob"); err != nil {
 		t.Fatalf("LogoutEverywhere: %v", err)
 	}
 	expect(t, m, checkAccess, "bob's access token from before", bob.Access, freshtoken.ErrRevoked)
 	expect(t, m, checkRefreshCall, "bob's refresh token from before", bob.Refresh, freshtoken.ErrRevoked)
-	now = now.Add(time.Second)
-	again := issue(t, m, "bob")
+	clk.Advance(time.Second)
+	again := mustIssue(t, m, "bob")
 	expect(t, m, checkAccess, "bob's login after logging out everywhere", again.Access, nil)
 	expect(t, m, checkRefreshCall, "bob's new refresh token", again.Refresh, nil)
 }

@@ -341,13 +341,8 @@ func (app *flaskApp) manager(t *testing.T, shift, freshFor time.Duration) *fresh
 	opts := *cfg.Flask
 	cfg.Flask = &opts
 	cfg.FreshFor = freshFor
-	if shift != 0 {
-		cfg.Now = func() time.Time { return time.Now().Add(shift) }
-	}
-	m, err := freshtoken.New(cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	cfg.Now = func() time.Time { return time.Now().Add(shift) }
+	m, _ := newTestManager(t, cfg)
 	return m
 }
 

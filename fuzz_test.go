@@ -11,16 +11,12 @@ import (
 	"time"
 )
 
-// fuzzManager returns a Manager with a fixed key and clock, and tokens of
-// each kind to seed the corpus with.
+// fuzzManager returns a Manager with a fixed key and a clock stopped at
+// t0, and tokens of each kind to seed the corpus with.
 func fuzzManager(f *testing.F) (*Manager, ed25519.PublicKey, *Pair, *Pair) {
 	f.Helper()
 	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
-	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	m, err := New(Config{Key: key, Now: func() time.Time { return now }})
-	if err != nil {
-		f.Fatal(err)
-	}
+	m, _ := newTestManager(f, Config{Key: key})
 	ctx := context.Background()
 	login, err := m.Issue(ctx, "user-42", WithClaims(map[string]any{"role": "admin"}), WithCSRF())
 	if err != nil {

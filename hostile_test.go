@@ -105,8 +105,11 @@ func loadHostile(t testing.TB) []hostileCase {
 
 // hostileProfile is one token format the corpus runs against.
 type hostileProfile struct {
-	name  string
-	m     *Manager
+	name string
+	m    *Manager
+	// clock is m's clock, at t0 until a row moves it. It is a plain
+	// *time.Time, not a testclock.Clock, because BenchmarkHostileCorpus
+	// (bench_test.go) moves it that way too.
 	clock *time.Time
 	pub   ed25519.PublicKey // native only
 	hmac  []byte            // Flask only
@@ -114,7 +117,6 @@ type hostileProfile struct {
 
 func hostileProfiles(t testing.TB) []hostileProfile {
 	t.Helper()
-	start := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	edKey := ed25519.NewKeyFromSeed([]byte("freshtoken hostile corpus seed!!"))
 	secret := []byte("freshtoken hostile corpus shared secret!")
 	var profiles []hostileProfile
@@ -126,12 +128,9 @@ func hostileProfiles(t testing.TB) []hostileProfile {
 		{"flask", Config{Key: secret, Flask: &FlaskOptions{}}},
 	} {
 		clock := new(time.Time)
-		*clock = start
+		*clock = t0
 		p.cfg.Now = func() time.Time { return *clock }
-		m, err := New(p.cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, _ := newTestManager(t, p.cfg)
 		hp := hostileProfile{name: p.name, m: m, clock: clock}
 		if p.name == "native" {
 			hp.pub = edKey.Public().(ed25519.PublicKey)

@@ -79,8 +79,8 @@ func routedClient(tlsServer *httptest.Server, hosts map[string]string) *http.Cli
 func TestVerifierRedirectHops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	issuer := newWebManager(t, Config{Key: webKey(1)})
-	attacker := newWebManager(t, Config{Key: webKey(9)})
+	issuer, clk := newTestManager(t, Config{Key: webKey(1)})
+	attacker, _ := newTestManager(t, Config{Key: webKey(9), Now: clk.Now})
 
 	// The attacker: a plain-http hop at attacker.example that sends the
 	// fetch on to an https server with the attacker's keys.
@@ -134,13 +134,14 @@ func TestVerifierRedirectHops(t *testing.T) {
 	}
 	for _, tt := range tests {
 		before := attackerKeys.fetches.Load()
+		tt.cfg.Config.Now = clk.Now // the issuers' clock
 		v, err := NewVerifier(ctx, tt.cfg)
 		if tt.wantErr != nil {
 			if v != nil || !errors.Is(err, tt.wantErr) {
 				t.Errorf("%s: NewVerifier = (verifier: %t), %v; want nil, %v (%s)", tt.name, v != nil, err, tt.wantErr, tt.reason)
 			}
 			if v != nil {
-				if _, err := v.RequireAccess(ctx, issue(t, attacker, "user-1").Access); err == nil {
+				if _, err := v.RequireAccess(ctx, mustIssue(t, attacker, "user-1").Access); err == nil {
 					t.Errorf("%s: the verifier accepts the attacker's tokens", tt.name)
 				}
 			}
@@ -153,7 +154,7 @@ func TestVerifierRedirectHops(t *testing.T) {
 			t.Errorf("%s: NewVerifier: %v (%s)", tt.name, err, tt.reason)
 			continue
 		}
-		if _, err := v.RequireAccess(ctx, issue(t, tt.wantSign, "user-1").Access); err != nil {
+		if _, err := v.RequireAccess(ctx, mustIssue(t, tt.wantSign, "user-1").Access); err != nil {
 			t.Errorf("%s: the verifier refused a token of the keys at the end of the chain: %v", tt.name, err)
 		}
 	}
@@ -167,7 +168,8 @@ func TestVerifierRedirectHops(t *testing.T) {
 func TestVerifierRedirectHopsDefaultClient(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	attackerKeys := newKeyServer(t, newWebManager(t, Config{Key: webKey(9)}), false)
+	attacker, _ := newTestManager(t, Config{Key: webKey(9)})
+	attackerKeys := newKeyServer(t, attacker, false)
 	hop := redirectServer(t, attackerKeys.URL+"/keys", false)
 	hopURL := strings.Replace(hop.URL, "127.0.0.1", "0.0.0.0", 1)
 	if c, err := net.Dial("tcp", strings.TrimPrefix(hopURL, "http://")); err != nil {
@@ -192,7 +194,7 @@ func TestVerifierRedirectHopsDefaultClient(t *testing.T) {
 func TestVerifierRedirectCallerPolicy(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	issuer := newWebManager(t, Config{})
+	issuer, _ := newTestManager(t, Config{Key: webKey(1)})
 	keys := newKeyServer(t, issuer, true)
 	redirect := redirectServer(t, keys.URL+"/jwks", true)
 

@@ -3,6 +3,7 @@ package freshtoken
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -118,9 +119,8 @@ func TestVerifierRotation(t *testing.T) {
 func testVerifierRotation(t *testing.T, cacheSize int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	clk := newFakeClock()
 	oldKey, newKey := webKey(1), webKey(2)
-	before := newWebManager(t, Config{Key: oldKey, Now: clk.Now})
+	before, clk := newTestManager(t, Config{Key: oldKey})
 	iss := newIssuerServer(t, before)
 	rs := resourceServer(t, newWebVerifier(t, ctx, VerifierConfig{JWKSURL: iss.jwksURL(), Config: Config{Now: clk.Now, VerifiedCacheSize: cacheSize}}))
 	check := func(step, tok string, want answer, wantFetches int32) {
@@ -135,24 +135,25 @@ func testVerifierRotation(t *testing.T, cacheSize int) {
 	}
 	ok := answer{Status: 200, Body: "access user-1 fresh=true"}
 
-	oldToken := issue(t, before, "user-1").Access
+	oldToken := mustIssue(t, before, "user-1").Access
 	check("before the rotation", oldToken, ok, 1)
 
 	// Rotate: sign with the new key, keep verifying with the old one.
-	during := newWebManager(t, Config{Key: newKey, VerifyKeys: []any{oldKey.Public()}, Now: clk.Now})
+	during, _ := newTestManager(t, Config{Key: newKey, VerifyKeys: []any{oldKey.Public()}, Now: clk.Now})
 	iss.publish(during.JWKSHandler())
-	newToken := issue(t, during, "user-1").Access
+	newToken := mustIssue(t, during, "user-1").Access
 	check("new key, first token", newToken, ok, 2)
 	check("old token during the rotation", oldToken, ok, 2)
 	check("new token again", newToken, ok, 2)
 
 	// Withdraw the old key. The resource server notices at its next fetch,
 	// which a token with an unknown kid sets off once the rate limit allows.
-	after := newWebManager(t, Config{Key: newKey, Now: clk.Now})
+	after, _ := newTestManager(t, Config{Key: newKey, Now: clk.Now})
 	iss.publish(after.JWKSHandler())
 	check("old token, withdrawal not yet fetched", oldToken, ok, 2)
 	clk.Advance(defaultMinRefetch)
-	stranger := issue(t, newWebManager(t, Config{Key: webKey(3), Now: clk.Now}), "user-1").Access
+	outsider, _ := newTestManager(t, Config{Key: webKey(3), Now: clk.Now})
+	stranger := mustIssue(t, outsider, "user-1").Access
 	check("unpublished key", stranger, unknownKey, 3)
 	check("old token after the withdrawal", oldToken, unknownKey, 3)
 	check("new token after the withdrawal", newToken, ok, 3)
@@ -163,12 +164,11 @@ func testVerifierRotation(t *testing.T, cacheSize int) {
 func TestVerifierRefetchRateLimit(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	clk := newFakeClock()
-	m := newWebManager(t, Config{Now: clk.Now})
+	m, clk := newTestManager(t, Config{Key: webKey(1)})
 	iss := newIssuerServer(t, m)
 	v := newWebVerifier(t, ctx, VerifierConfig{JWKSURL: iss.jwksURL(), MinRefetchInterval: time.Minute, Config: Config{Now: clk.Now}})
-	next := newWebManager(t, Config{Key: webKey(2), Now: clk.Now})
-	tok := issue(t, next, "user-1").Access
+	next, _ := newTestManager(t, Config{Key: webKey(2), Now: clk.Now})
+	tok := mustIssue(t, next, "user-1").Access
 
 	steps := []struct {
 		name        string
@@ -201,7 +201,8 @@ func TestVerifierRefetchRateLimit(t *testing.T) {
 
 	// Many callers at once with an unknown kid: one fetch.
 	clk.Advance(time.Minute)
-	unknown := issue(t, newWebManager(t, Config{Key: webKey(3), Now: clk.Now}), "user-1").Access
+	outsider, _ := newTestManager(t, Config{Key: webKey(3), Now: clk.Now})
+	unknown := mustIssue(t, outsider, "user-1").Access
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Add(1)
@@ -224,16 +225,16 @@ func TestVerifierRefetchRateLimit(t *testing.T) {
 func TestVerifierBackgroundRefresh(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	clk := newFakeClock()
-	iss := newIssuerServer(t, newWebManager(t, Config{Now: clk.Now}))
+	m, clk := newTestManager(t, Config{Key: webKey(1)})
+	iss := newIssuerServer(t, m)
 	v := newWebVerifier(t, ctx, VerifierConfig{
 		JWKSURL:            iss.jwksURL(),
 		RefreshInterval:    time.Second,
 		MinRefetchInterval: time.Hour,
 		Config:             Config{Now: clk.Now},
 	})
-	next := newWebManager(t, Config{Key: webKey(2), Now: clk.Now})
-	tok := issue(t, next, "user-1").Access
+	next, _ := newTestManager(t, Config{Key: webKey(2), Now: clk.Now})
+	tok := mustIssue(t, next, "user-1").Access
 	if _, err := v.RequireAccess(ctx, tok); !errors.Is(err, ErrUnknownKey) {
 		t.Fatalf("before publishing: %v, want ErrUnknownKey", err)
 	}
@@ -268,10 +269,10 @@ func TestVerifierKeyTypes(t *testing.T) {
 		{"PS256", webRSAKey(), "PS256"},
 	}
 	for _, tt := range tests {
-		m := newWebManager(t, Config{Key: tt.key, Algorithm: tt.alg})
+		m, clk := newTestManager(t, Config{Key: tt.key, Algorithm: tt.alg})
 		iss := newIssuerServer(t, m)
-		v := newWebVerifier(t, ctx, VerifierConfig{JWKSURL: iss.jwksURL()})
-		p := issue(t, m, "user-1")
+		v := newWebVerifier(t, ctx, VerifierConfig{JWKSURL: iss.jwksURL(), Config: Config{Now: clk.Now}})
+		p := mustIssue(t, m, "user-1")
 		want, err := m.RequireFresh(ctx, p.Access)
 		if err != nil {
 			t.Fatal(err)
@@ -293,9 +294,9 @@ func TestVerifierIgnoresUnusableKeys(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	secret := []byte("0123456789abcdef0123456789abcdef")
-	hmacIssuer := newWebManager(t, Config{Key: secret, KeyID: "shared"})
-	encIssuer := newWebManager(t, Config{Key: webECKey(), KeyID: "enc"})
-	good := newWebManager(t, Config{})
+	good, clk := newTestManager(t, Config{Key: webKey(1)})
+	hmacIssuer, _ := newTestManager(t, Config{Key: secret, KeyID: "shared", Now: clk.Now})
+	encIssuer, _ := newTestManager(t, Config{Key: webECKey(), KeyID: "enc", Now: clk.Now})
 
 	set := jwk.NewSet()
 	for _, k := range []struct {
@@ -323,7 +324,7 @@ func TestVerifierIgnoresUnusableKeys(t *testing.T) {
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
 	defer srv.Close()
-	v := newWebVerifier(t, ctx, VerifierConfig{JWKSURL: srv.URL})
+	v := newWebVerifier(t, ctx, VerifierConfig{JWKSURL: srv.URL, Config: Config{Now: clk.Now}})
 
 	tests := []struct {
 		name   string
@@ -331,9 +332,9 @@ func TestVerifierIgnoresUnusableKeys(t *testing.T) {
 		want   error
 		reason string
 	}{
-		{"oct key", issue(t, hmacIssuer, "user-1").Access, ErrUnknownKey, "a secret from a URL would let its publisher (or anyone who read it) sign"},
-		{"encryption key", issue(t, encIssuer, "user-1").Access, ErrUnknownKey, `"use": "enc" is not for signatures`},
-		{"signing key", issue(t, good, "user-1").Access, nil, ""},
+		{"oct key", mustIssue(t, hmacIssuer, "user-1").Access, ErrUnknownKey, "a secret from a URL would let its publisher (or anyone who read it) sign"},
+		{"encryption key", mustIssue(t, encIssuer, "user-1").Access, ErrUnknownKey, `"use": "enc" is not for signatures`},
+		{"signing key", mustIssue(t, good, "user-1").Access, nil, ""},
 	}
 	for _, tt := range tests {
 		_, err := v.RequireAccess(ctx, tt.tok)
@@ -346,9 +347,9 @@ func TestVerifierIgnoresUnusableKeys(t *testing.T) {
 func TestVerifierCannotSign(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	m := newWebManager(t, Config{})
-	v := newWebVerifier(t, ctx, VerifierConfig{JWKSURL: newIssuerServer(t, m).jwksURL()})
-	p := issue(t, m, "user-1")
+	m, clk := newTestManager(t, Config{Key: webKey(1)})
+	v := newWebVerifier(t, ctx, VerifierConfig{JWKSURL: newIssuerServer(t, m).jwksURL(), Config: Config{Now: clk.Now}})
+	p := mustIssue(t, m, "user-1")
 
 	// A Verifier has no method that signs or revokes, so calling one does
 	// not compile; a Manager has them all, and every guard besides.
@@ -375,8 +376,7 @@ func TestVerifierCannotSign(t *testing.T) {
 // verifying, and an unknown kid no longer tries to fetch.
 func TestVerifierStopped(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	clk := newFakeClock()
-	m := newWebManager(t, Config{Now: clk.Now})
+	m, clk := newTestManager(t, Config{Key: webKey(1)})
 	iss := newIssuerServer(t, m)
 	v := newWebVerifier(t, ctx, VerifierConfig{JWKSURL: iss.jwksURL(), Config: Config{Now: clk.Now}})
 	cancel()
@@ -385,10 +385,11 @@ func TestVerifierStopped(t *testing.T) {
 			t.Fatal("the verifier did not notice its context end")
 		}
 	}
-	if _, err := v.RequireAccess(ctx, issue(t, m, "user-1").Access); err != nil {
+	if _, err := v.RequireAccess(ctx, mustIssue(t, m, "user-1").Access); err != nil {
 		t.Errorf("known key after stop: %v", err)
 	}
-	unknown := issue(t, newWebManager(t, Config{Key: webKey(2), Now: clk.Now}), "user-1").Access
+	outsider, _ := newTestManager(t, Config{Key: webKey(2), Now: clk.Now})
+	unknown := mustIssue(t, outsider, "user-1").Access
 	if _, err := v.RequireAccess(ctx, unknown); !errors.Is(err, ErrUnknownKey) {
 		t.Errorf("unknown key after stop: %v, want ErrUnknownKey", err)
 	}
@@ -408,7 +409,8 @@ func TestNewVerifierErrors(t *testing.T) {
 		t.Cleanup(srv.Close)
 		return srv.URL
 	}
-	good := newIssuerServer(t, newWebManager(t, Config{})).jwksURL()
+	issuer, _ := newTestManager(t, Config{Key: webKey(1)})
+	good := newIssuerServer(t, issuer).jwksURL()
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close()
 	octOnly := `{"keys":[{"kty":"oct","k":"` + base64.RawURLEncoding.EncodeToString(make([]byte, 32)) + `","kid":"s"}]}`
@@ -440,6 +442,66 @@ func TestNewVerifierErrors(t *testing.T) {
 		if v != nil || !errors.Is(err, tt.want) {
 			t.Errorf("%s: NewVerifier = %v, %v; want nil, %v (%s)", tt.name, v, err, tt.want, tt.reason)
 		}
+	}
+}
+
+// A Verifier needs no JWK Set: with Config.VerifyKeys alone it verifies the
+// tokens of the keys given, in either format, and nothing else.
+func TestVerifierWithGivenKeys(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name   string
+		issuer Config
+		keys   []any
+	}{
+		{"freshtoken's format, Ed25519", Config{Key: testKeys().ed}, []any{testKeys().ed.Public()}},
+		{"Flask format, HS256", Config{Key: testKeys().hs256, Flask: &FlaskOptions{}}, []any{testKeys().hs256}},
+		{"Flask format, RS256 public key", Config{Key: testKeys().rsa, Flask: &FlaskOptions{}}, []any{&testKeys().rsa.PublicKey}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, clk := newTestManager(t, tt.issuer)
+			vcfg := Config{VerifyKeys: tt.keys, Flask: tt.issuer.Flask, Now: clk.Now, Store: m.store}
+			v, err := NewVerifier(ctx, VerifierConfig{Config: vcfg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := mustIssue(t, m, "alice")
+			if c, err := v.RequireFresh(ctx, p.Access); err != nil || c.Subject != "alice" {
+				t.Errorf("RequireFresh = %v, %v; want alice's claims", c, err)
+			}
+			if _, err := v.RequireRefresh(ctx, p.Refresh); err != nil {
+				t.Errorf("RequireRefresh = %v", err)
+			}
+			if _, err := v.RequireAccess(ctx, p.Refresh); !errors.Is(err, ErrWrongType) {
+				t.Errorf("a refresh token at RequireAccess: %v, want ErrWrongType", err)
+			}
+			// A logout at the issuer reaches the verifier through the shared store.
+			if err := m.Logout(ctx, p.Refresh); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := v.RequireAccess(ctx, p.Access); !errors.Is(err, ErrRevoked) {
+				t.Errorf("after Logout at the issuer: %v, want ErrRevoked", err)
+			}
+			// Another key's tokens are refused.
+			other, _ := newTestManager(t, Config{Key: ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)), Flask: tt.issuer.Flask})
+			if tt.issuer.Flask != nil {
+				other, _ = newTestManager(t, Config{Key: testKeys().hs256second, Flask: tt.issuer.Flask})
+			}
+			if _, err := v.RequireAccess(ctx, mustIssue(t, other, "mallory").Access); !errors.Is(err, ErrUnknownKey) && !errors.Is(err, ErrSignature) {
+				t.Errorf("another key's token: %v, want ErrUnknownKey or ErrSignature", err)
+			}
+		})
+	}
+}
+
+func TestNewVerifierNeedsKeys(t *testing.T) {
+	_, err := NewVerifier(context.Background(), VerifierConfig{})
+	if !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("NewVerifier with neither a JWKSURL nor VerifyKeys: %v, want ErrInvalidConfig", err)
+	}
+	_, err = NewVerifier(context.Background(), VerifierConfig{Config: Config{Key: testKeys().ed, VerifyKeys: []any{testKeys().ed.Public()}}})
+	if !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("NewVerifier with a signing key: %v, want ErrInvalidConfig", err)
 	}
 }
 
@@ -475,7 +537,7 @@ func TestCheckJWKSURL(t *testing.T) {
 // half with the kid its tokens carry, no private part, no HMAC secret.
 func TestJWKSHandler(t *testing.T) {
 	secret := []byte("0123456789abcdef0123456789abcdef")
-	m := newWebManager(t, Config{Key: webKey(1), VerifyKeys: []any{webECKey(), &webRSAKey().PublicKey, secret}})
+	m, _ := newTestManager(t, Config{Key: webKey(1), VerifyKeys: []any{webECKey(), &webRSAKey().PublicKey, secret}})
 	srv := httptest.NewServer(m.JWKSHandler())
 	defer srv.Close()
 
@@ -509,7 +571,7 @@ func TestJWKSHandler(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("got %v, want %v (-want +got):\n%s", got, want, diff)
 	}
-	header := decodeHeader(t, issue(t, m, "user-1").Access)
+	header := decodeSegment(t, mustIssue(t, m, "user-1").Access, 0)
 	if !slices.ContainsFunc(got, func(p published) bool { return p.Kid == header["kid"] }) {
 		t.Errorf("the token's kid %v is not published", header["kid"])
 	}
@@ -535,25 +597,12 @@ func TestJWKSHandler(t *testing.T) {
 		}
 	}
 
-	hmacOnly := newWebManager(t, Config{Key: secret})
+	hmacOnly, _ := newTestManager(t, Config{Key: secret})
 	rec := httptest.NewRecorder()
 	hmacOnly.JWKSHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if got := rec.Body.String(); got != `{"keys":[]}` {
 		t.Errorf("an HMAC-only Manager publishes %s, want an empty set", got)
 	}
-}
-
-func decodeHeader(t *testing.T, tok string) map[string]any {
-	t.Helper()
-	raw, err := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var h map[string]any
-	if err := json.Unmarshal(raw, &h); err != nil {
-		t.Fatal(err)
-	}
-	return h
 }
 
 // TestVerifierSharedStore has a resource server share the issuer's
@@ -563,9 +612,9 @@ func TestVerifierSharedStore(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	store := NewMemoryStore()
-	m := newWebManager(t, Config{Store: store})
-	rs := resourceServer(t, newWebVerifier(t, ctx, VerifierConfig{JWKSURL: newIssuerServer(t, m).jwksURL(), Config: Config{Store: store}}))
-	p := issue(t, m, "user-1")
+	m, clk := newTestManager(t, Config{Key: webKey(1), Store: store})
+	rs := resourceServer(t, newWebVerifier(t, ctx, VerifierConfig{JWKSURL: newIssuerServer(t, m).jwksURL(), Config: Config{Store: store, Now: clk.Now}}))
+	p := mustIssue(t, m, "user-1")
 
 	if got := send(t, rs.Client(), "GET", rs.URL, bearer(p.Access)); got.Status != 200 {
 		t.Fatalf("before logout: %+v", got)
@@ -585,11 +634,11 @@ func TestVerifierSharedStore(t *testing.T) {
 func TestVerifierCacheSurvivesRefetch(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	clk := newFakeClock()
-	issuer := newWebManager(t, Config{Key: webKey(1), KeyID: "k1", Now: clk.Now})
+	issuer, clk := newTestManager(t, Config{Key: webKey(1), KeyID: "k1"})
 	iss := newIssuerServer(t, issuer)
 	v := newWebVerifier(t, ctx, VerifierConfig{JWKSURL: iss.jwksURL(), Config: Config{Now: clk.Now, VerifiedCacheSize: 16}})
-	stranger := issue(t, newWebManager(t, Config{Key: webKey(3), Now: clk.Now}), "user-1").Access
+	outsider, _ := newTestManager(t, Config{Key: webKey(3), Now: clk.Now})
+	stranger := mustIssue(t, outsider, "user-1").Access
 	refetch := func(want int32) {
 		t.Helper()
 		clk.Advance(defaultMinRefetch)
@@ -601,7 +650,7 @@ func TestVerifierCacheSurvivesRefetch(t *testing.T) {
 		}
 	}
 
-	tok := issue(t, issuer, "user-1").Access
+	tok := mustIssue(t, issuer, "user-1").Access
 	if _, err := v.RequireAccess(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
@@ -617,7 +666,7 @@ func TestVerifierCacheSurvivesRefetch(t *testing.T) {
 		t.Error("refetching an unchanged set dropped the cached token; it was verified again")
 	}
 
-	impostor := newWebManager(t, Config{Key: webKey(2), KeyID: "k1", Now: clk.Now})
+	impostor, _ := newTestManager(t, Config{Key: webKey(2), KeyID: "k1", Now: clk.Now})
 	iss.publish(impostor.JWKSHandler())
 	refetch(3)
 	if _, err := v.RequireAccess(ctx, tok); !errors.Is(err, ErrSignature) {
@@ -683,11 +732,12 @@ func TestVerifierRefetchHonoursContext(t *testing.T) {
 	setFetchTimeout(t, time.Hour)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	clk := newFakeClock()
-	iss := newIssuerServer(t, newWebManager(t, Config{Now: clk.Now}))
+	m, clk := newTestManager(t, Config{Key: webKey(1)})
+	iss := newIssuerServer(t, m)
 	v := newWebVerifier(t, ctx, VerifierConfig{JWKSURL: iss.jwksURL(), HTTPClient: &http.Client{}, Config: Config{Now: clk.Now}})
 	arrived := stall(t, iss)
-	unknown := issue(t, newWebManager(t, Config{Key: webKey(2), Now: clk.Now}), "user-1").Access
+	outsider, _ := newTestManager(t, Config{Key: webKey(2), Now: clk.Now})
+	unknown := mustIssue(t, outsider, "user-1").Access
 
 	for i, who := range []string{"the caller that starts the fetch", "a caller that waits for it"} {
 		reqCtx, cancelReq := context.WithTimeout(ctx, 50*time.Millisecond)
@@ -733,16 +783,16 @@ func TestVerifierFetchTimeout(t *testing.T) {
 	setFetchTimeout(t, 100*time.Millisecond)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	clk := newFakeClock()
-	iss := newIssuerServer(t, newWebManager(t, Config{Now: clk.Now}))
+	m, clk := newTestManager(t, Config{Key: webKey(1)})
+	iss := newIssuerServer(t, m)
 	v := newWebVerifier(t, ctx, VerifierConfig{
 		JWKSURL:            iss.jwksURL(),
 		HTTPClient:         &http.Client{},
 		MinRefetchInterval: -1, // every unknown kid fetches
 		Config:             Config{Now: clk.Now},
 	})
-	next := newWebManager(t, Config{Key: webKey(2), Now: clk.Now})
-	tok := issue(t, next, "user-1").Access
+	next, _ := newTestManager(t, Config{Key: webKey(2), Now: clk.Now})
+	tok := mustIssue(t, next, "user-1").Access
 
 	// The loops run on returns' goroutine, which a hang would leave running:
 	// they report through wrong, never through t.

@@ -12,125 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
-
-// sentinels are every error a guard may wrap; each rejection wraps exactly one.
-var sentinels = []error{
-	ErrMalformed, ErrSignature, ErrUnknownKey, ErrInvalidClaims, ErrExpired,
-	ErrNotYetValid, ErrWrongType, ErrNotFresh, ErrInvalidKey, ErrInvalidConfig,
-}
-
-// matchedSentinels lists the sentinels err matches.
-func matchedSentinels(err error) []error {
-	var got []error
-	for _, s := range sentinels {
-		if errors.Is(err, s) {
-			got = append(got, s)
-		}
-	}
-	return got
-}
-
-// members is a JSON object under construction: names with raw JSON values,
-// in order, repeats allowed, so that tests can write what encoding/json never would.
-type members [][2]string
-
-func (ms members) set(name, raw string) members {
-	out := append(members(nil), ms...)
-	for i := range out {
-		if out[i][0] == name {
-			out[i][1] = raw
-			return out
-		}
-	}
-	return append(out, [2]string{name, raw})
-}
-
-func (ms members) add(name, raw string) members {
-	return append(append(members(nil), ms...), [2]string{name, raw})
-}
-
-func (ms members) del(name string) members {
-	var out members
-	for _, m := range ms {
-		if m[0] != name {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-func (ms members) String() string {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, m := range ms {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`"` + m[0] + `":` + m[1])
-	}
-	b.WriteByte('}')
-	return b.String()
-}
-
-// forge hand-crafts tokens for a Manager and signs them with its real keys,
-// so that a hostile token gets past the signature whenever the rule it tests
-// comes later. The Manager signs with Ed25519 and also verifies HS256 tokens
-// under the key ID "hs".
-type forge struct {
-	t   testing.TB
-	m   *Manager
-	now int64
-}
-
-const hmacKID = "hs"
-
-func newForge(t testing.TB) *forge {
-	m, _ := newTestManager(t, Config{
-		Key:        testKeys().ed,
-		VerifyKeys: []any{mustJWK(t, testKeys().hs256, map[string]any{"kid": hmacKID})},
-	})
-	return &forge{t: t, m: m, now: t0.Unix()}
-}
-
-func (f *forge) unix(d time.Duration) string {
-	return strconv.FormatInt(f.now+int64(d/time.Second), 10)
-}
-
-// accessClaims and refreshClaims are what Issue writes at t0, in its order.
-func (f *forge) accessClaims() members {
-	return members{
-		{"sub", `"user-42"`}, {"exp", f.unix(15 * time.Minute)}, {"iat", f.unix(0)},
-		{"jti", `"j1"`}, {"sid", `"s1"`}, {"auth_time", f.unix(0)}, {"type", `"access"`}, {"fresh", "true"},
-	}
-}
-
-func (f *forge) refreshClaims() members {
-	return members{
-		{"sub", `"user-42"`}, {"exp", f.unix(30 * 24 * time.Hour)}, {"iat", f.unix(0)},
-		{"jti", `"s1"`}, {"sid", `"s1"`}, {"auth_time", f.unix(0)}, {"type", `"refresh"`},
-	}
-}
-
-func (f *forge) header(typ string) members {
-	return members{{"alg", `"EdDSA"`}, {"typ", `"` + typ + `"`}, {"kid", `"` + f.m.signing.id + `"`}}
-}
-
-var b64 = base64.RawURLEncoding.EncodeToString
-
-// signParts appends an Ed25519 signature over already encoded parts.
-func (f *forge) signParts(h64, p64 string) string {
-	sig, err := f.m.signing.sign([]byte(h64 + "." + p64))
-	if err != nil {
-		f.t.Fatalf("sign: %v", err)
-	}
-	return h64 + "." + p64 + "." + b64(sig)
-}
-
-// sign encodes header and payload and signs them with the Ed25519 key.
-func (f *forge) sign(header, payload string) string {
-	return f.signParts(b64([]byte(header)), b64([]byte(payload)))
-}
 
 // signHMAC signs header and payload with HMAC-SHA256 under secret.
 func signHMAC(secret []byte, header, payload string) string {
@@ -139,23 +23,6 @@ func signHMAC(secret []byte, header, payload string) string {
 	mac.Write([]byte(input))
 	return input + "." + b64(mac.Sum(nil))
 }
-
-// access and refresh sign a well-formed header over claims.
-func (f *forge) access(claims members) string {
-	return f.sign(f.header("at+jwt").String(), claims.String())
-}
-
-func (f *forge) refresh(claims members) string {
-	return f.sign(f.header("refresh+jwt").String(), claims.String())
-}
-
-// withAccessHeader signs the access claims under header.
-func (f *forge) withAccessHeader(header members) string {
-	return f.sign(header.String(), f.accessClaims().String())
-}
-
-// valid is a forged access token every guard accepts.
-func (f *forge) valid() string { return f.access(f.accessClaims()) }
 
 // nonCanonical returns an encoding of data whose last character carries
 // non-zero unused bits: it decodes leniently to the same bytes, but is not
@@ -567,11 +434,6 @@ func hugeInputs(f *forge) []hugeInput {
 	}
 }
 
-// sizeRefusal is the whole error a guard returns for a token longer than
-// the configured maximum: the sentinel and a fixed detail, nothing of the
-// token.
-var sizeRefusal = ErrMalformed.Error() + ": token larger than the configured maximum"
-
 // Inputs above MaxTokenSize are refused by their length alone, before any
 // copy or decoding, whatever they hold; with the cap raised, a mis-shapen
 // input is refused by the shape check (splitCompact, one pass over the
@@ -654,4 +516,132 @@ func errDetail(err error) string {
 		return err.Error()
 	}
 	return te.detail
+}
+
+// splitCompactReference is splitCompact written plainly, one byte at a time.
+func splitCompactReference(tok string) (header, payload, sig string, err error) {
+	dot1, dot2 := -1, -1
+	for i := 0; i < len(tok); i++ {
+		c := tok[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
+		case c == '.':
+			switch {
+			case dot1 < 0:
+				dot1 = i
+			case dot2 < 0:
+				dot2 = i
+			default:
+				return "", "", "", withDetail(ErrMalformed, "more than three parts")
+			}
+		default:
+			return "", "", "", withDetail(ErrMalformed, "character outside the base64url alphabet")
+		}
+	}
+	if dot2 < 0 {
+		return "", "", "", withDetail(ErrMalformed, "not three dot-separated parts")
+	}
+	header, payload, sig = tok[:dot1], tok[dot1+1:dot2], tok[dot2+1:]
+	if header == "" || payload == "" || sig == "" {
+		return "", "", "", withDetail(ErrMalformed, "empty part")
+	}
+	return header, payload, sig, nil
+}
+
+func TestSplitCompactMatchesByteByByte(t *testing.T) {
+	base := []string{"abcdefghij.klmnopqrstuvw.xyz-_0123456789AB", "a.b.c", "ab.cd", "", "..", "abcdefgh.ijklmnop.qrstuvwx"}
+	var toks []string
+	for _, b := range base {
+		toks = append(toks, b)
+		// Every byte value replacing, and inserted before, every position,
+		// so each lands in the eight-at-a-time loop and in the tail.
+		for i := 0; i <= len(b); i++ {
+			for c := 0; c < 256; c++ {
+				if i < len(b) {
+					toks = append(toks, b[:i]+string([]byte{byte(c)})+b[i+1:])
+				}
+				toks = append(toks, b[:i]+string([]byte{byte(c)})+b[i:])
+			}
+		}
+	}
+	for _, tok := range toks {
+		h1, p1, s1, err1 := splitCompactReference(tok)
+		h2, p2, s2, err2 := splitCompact(tok)
+		want := []string{h1, p1, s1, outcome(nil, err1).Err}
+		got := []string{h2, p2, s2, outcome(nil, err2).Err}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("splitCompact(%q) (-want +got):\n%s", tok, diff)
+		}
+	}
+}
+
+// The signing input and signature go through pooled buffers. Concurrent
+// guards must each verify their own token: a good token passes with its own
+// subject, a tampered one fails, whatever the other goroutines hold.
+func TestPooledInputsKeepTokensApart(t *testing.T) {
+	ctx := context.Background()
+	for _, key := range []any{testKeys().hs256, testKeys().ed} {
+		m, _ := newTestManager(t, Config{Key: key})
+		type tokenCase struct {
+			tok, subject string
+			good         bool
+		}
+		var cases []tokenCase
+		for i := range 8 {
+			subject := "user-" + strings.Repeat("x", i*40) // tokens of different lengths
+			p, err := m.Issue(ctx, subject)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bad := []byte(p.Access)
+			bad[len(bad)-3] ^= 'A' ^ 'B'
+			cases = append(cases, tokenCase{p.Access, subject, true}, tokenCase{string(bad), subject, false})
+		}
+		done := make(chan error, 4)
+		for g := range 4 {
+			go func() {
+				for i := range 200 {
+					tc := cases[(g+i)%len(cases)]
+					c, err := m.RequireAccess(ctx, tc.tok)
+					switch {
+					case tc.good && (err != nil || c.Subject != tc.subject):
+						done <- fmt.Errorf("%T key: good token of %q: got %v, %v", key, tc.subject, c, err)
+						return
+					case !tc.good && !errors.Is(err, ErrSignature) && !errors.Is(err, ErrMalformed):
+						done <- fmt.Errorf("%T key: tampered token of %q: got %v, want a signature or malformed error", key, tc.subject, err)
+						return
+					}
+				}
+				done <- nil
+			}()
+		}
+		for range 4 {
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		}
+	}
+}
+
+// A token too large for a pooled buffer is verified in a buffer of its own.
+func TestLargeTokensBypassThePool(t *testing.T) {
+	ctx := context.Background()
+	m, _ := newTestManager(t, Config{Key: testKeys().hs256, MaxTokenSize: 64 << 10})
+	p, err := m.Issue(ctx, "user-1", WithClaims(map[string]any{"blob": strings.Repeat("b", 20<<10)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Access) <= maxPooledInput {
+		t.Fatalf("the token has %d bytes, want more than %d", len(p.Access), maxPooledInput)
+	}
+	for range 2 {
+		if _, err := m.RequireAccess(ctx, p.Access); err != nil {
+			t.Fatalf("large token: %v", err)
+		}
+		bad := []byte(p.Access)
+		bad[len(bad)-3] ^= 'A' ^ 'B'
+		if _, err := m.RequireAccess(ctx, string(bad)); !errors.Is(err, ErrSignature) && !errors.Is(err, ErrMalformed) {
+			t.Fatalf("tampered large token: got %v, want a signature or malformed error", err)
+		}
+	}
 }

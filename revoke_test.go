@@ -9,82 +9,11 @@ import (
 	"github.com/freshtoken/freshtoken"
 )
 
-// newManager returns a Manager on a fake clock; edit adjusts its Config.
-func newManager(t *testing.T, edit func(*freshtoken.Config)) (*freshtoken.Manager, *clock) {
-	t.Helper()
-	clk := newClock()
-	cfg := freshtoken.Config{Key: exampleKey(), Now: clk.Now}
-	if edit != nil {
-		edit(&cfg)
-	}
-	m, err := freshtoken.New(cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return m, clk
-}
-
-func issue(t *testing.T, m *freshtoken.Manager, subject string, opts ...freshtoken.IssueOption) *freshtoken.Pair {
-	t.Helper()
-	p, err := m.Issue(context.Background(), subject, opts...)
-	if err != nil {
-		t.Fatalf("Issue: %v", err)
-	}
-	return p
-}
-
-func mustRefresh(t *testing.T, m *freshtoken.Manager, token string) *freshtoken.Pair {
-	t.Helper()
-	p, err := m.Refresh(context.Background(), token)
-	if err != nil {
-		t.Fatalf("Refresh: %v", err)
-	}
-	return p
-}
-
-// tokenCheck names a call that judges a token.
-type tokenCheck struct {
-	name string
-	call func(ctx context.Context, m *freshtoken.Manager, token string) error
-}
-
-var (
-	checkAccess = tokenCheck{"RequireAccess", func(ctx context.Context, m *freshtoken.Manager, tok string) error {
-		_, err := m.RequireAccess(ctx, tok)
-		return err
-	}}
-	checkFresh = tokenCheck{"RequireFresh", func(ctx context.Context, m *freshtoken.Manager, tok string) error {
-		_, err := m.RequireFresh(ctx, tok)
-		return err
-	}}
-	checkWithin = tokenCheck{"RequireLoginWithin", func(ctx context.Context, m *freshtoken.Manager, tok string) error {
-		_, err := m.RequireLoginWithin(ctx, tok, time.Hour)
-		return err
-	}}
-	checkRefresh = tokenCheck{"RequireRefresh", func(ctx context.Context, m *freshtoken.Manager, tok string) error {
-		_, err := m.RequireRefresh(ctx, tok)
-		return err
-	}}
-	checkRefreshCall = tokenCheck{"Refresh", func(ctx context.Context, m *freshtoken.Manager, tok string) error {
-		_, err := m.Refresh(ctx, tok)
-		return err
-	}}
-)
-
-// expect checks that g judges token with an error matching want (nil: accepted).
-func expect(t *testing.T, m *freshtoken.Manager, g tokenCheck, what, token string, want error) {
-	t.Helper()
-	err := g.call(context.Background(), m, token)
-	if !errors.Is(err, want) || (want == nil) != (err == nil) {
-		t.Errorf("%s of %s: got %v, want %v", g.name, what, err, want)
-	}
-}
-
 func TestLogout(t *testing.T) {
-	m, clk := newManager(t, nil)
+	m, clk := newTestManager(t, freshtoken.Config{})
 	ctx := context.Background()
-	login := issue(t, m, "alice")
-	other := issue(t, m, "alice") // another device
+	login := mustIssue(t, m, "alice")
+	other := mustIssue(t, m, "alice") // another device
 	clk.Advance(time.Minute)
 	refreshed := mustRefresh(t, m, login.Refresh)
 
@@ -111,11 +40,11 @@ func TestLogout(t *testing.T) {
 }
 
 func TestLogoutRefusesBadTokens(t *testing.T) {
-	m, clk := newManager(t, nil)
-	login := issue(t, m, "alice")
-	expired := issue(t, m, "bob")
+	m, clk := newTestManager(t, freshtoken.Config{})
+	login := mustIssue(t, m, "alice")
+	expired := mustIssue(t, m, "bob")
 	clk.Advance(freshtoken.DefaultRefreshTTL + time.Hour)
-	fresh := issue(t, m, "carol")
+	fresh := mustIssue(t, m, "carol")
 	cases := []struct {
 		name, reason string
 		token        string
@@ -138,11 +67,8 @@ func TestLogoutRefusesBadTokens(t *testing.T) {
 // When AccessTTL exceeds RefreshTTL the login's access token outlives its
 // refresh token; logging out must still cover it.
 func TestLogoutCoversLongAccessTokens(t *testing.T) {
-	m, clk := newManager(t, func(c *freshtoken.Config) {
-		c.AccessTTL = 2 * time.Hour
-		c.RefreshTTL = time.Hour
-	})
-	login := issue(t, m, "alice")
+	m, clk := newTestManager(t, freshtoken.Config{AccessTTL: 2 * time.Hour, RefreshTTL: time.Hour})
+	login := mustIssue(t, m, "alice")
 	if err := m.Logout(context.Background(), login.Refresh); err != nil {
 		t.Fatal(err)
 	}
@@ -153,10 +79,10 @@ func TestLogoutCoversLongAccessTokens(t *testing.T) {
 // Managers that share a store share revocations, as instances sharing Redis do.
 func TestSharedStore(t *testing.T) {
 	store := freshtoken.NewMemoryStore()
-	a, _ := newManager(t, func(c *freshtoken.Config) { c.Store = store })
-	b, _ := newManager(t, func(c *freshtoken.Config) { c.Store = store })
-	alone, _ := newManager(t, nil)
-	login := issue(t, a, "alice")
+	a, _ := newTestManager(t, freshtoken.Config{Store: store})
+	b, _ := newTestManager(t, freshtoken.Config{Store: store})
+	alone, _ := newTestManager(t, freshtoken.Config{})
+	login := mustIssue(t, a, "alice")
 	if err := a.Logout(context.Background(), login.Refresh); err != nil {
 		t.Fatal(err)
 	}
@@ -165,9 +91,9 @@ func TestSharedStore(t *testing.T) {
 }
 
 func TestRevokeAccessToken(t *testing.T) {
-	m, clk := newManager(t, nil)
+	m, clk := newTestManager(t, freshtoken.Config{})
 	ctx := context.Background()
-	login := issue(t, m, "alice")
+	login := mustIssue(t, m, "alice")
 	claims, err := m.RequireAccess(ctx, login.Access)
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +117,7 @@ func TestRevokeAccessToken(t *testing.T) {
 
 func TestLogoutEverywhere(t *testing.T) {
 	// The revocation happens at 09:30:00.5000007, halfway through a second.
-	revocation := newClock().t.Add(30*time.Minute + 500*time.Millisecond + 700*time.Nanosecond)
+	revocation := t0.Add(30*time.Minute + 500*time.Millisecond + 700*time.Nanosecond)
 	cases := []struct {
 		name, reason string
 		login        time.Duration // relative to the revocation
@@ -209,12 +135,12 @@ func TestLogoutEverywhere(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			// Access tokens outlive the oldest login, so each kind is seen revoked.
-			m, clk := newManager(t, func(c *freshtoken.Config) { c.AccessTTL = 3 * time.Hour })
+			m, clk := newTestManager(t, freshtoken.Config{AccessTTL: 3 * time.Hour})
 			ctx := context.Background()
-			clk.t = revocation.Add(c.login)
-			login := issue(t, m, "alice")
-			clk.t = revocation
-			bystander := issue(t, m, "bob")
+			clk.Set(revocation.Add(c.login))
+			login := mustIssue(t, m, "alice")
+			clk.Set(revocation)
+			bystander := mustIssue(t, m, "bob")
 			if err := m.LogoutEverywhere(ctx, "alice"); err != nil {
 				t.Fatalf("LogoutEverywhere: %v", err)
 			}
@@ -228,30 +154,34 @@ func TestLogoutEverywhere(t *testing.T) {
 	}
 }
 
-// brokenStore fails every call, as a store that cannot be reached does. It
-// claims everything is revoked too, to show the error wins.
-type brokenStore struct{}
+// Tokens refreshed after the login but before the revocation carry the
+// login's time and end with it; the cutoff lasts as long as they could.
+func TestLogoutEverywhereCoversRefreshedTokens(t *testing.T) {
+	m, clk := newTestManager(t, freshtoken.Config{RotateRefresh: true})
+	ctx := context.Background()
+	login := mustIssue(t, m, "alice")
+	clk.Advance(10 * 24 * time.Hour)
+	refreshed := mustRefresh(t, m, login.Refresh)
+	clk.Advance(time.Minute)
+	if err := m.LogoutEverywhere(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	after := mustIssue(t, m, "alice")
+	expect(t, m, checkAccess, "a refreshed access token", refreshed.Access, freshtoken.ErrRevoked)
+	expect(t, m, checkRefresh, "a rotated refresh token", refreshed.Refresh, freshtoken.ErrRevoked)
+	expect(t, m, checkAccess, "a later login", after.Access, nil)
 
-var errDown = errors.New("connection refused")
-
-func (brokenStore) Revoke(context.Context, time.Time, string, time.Time) error { return errDown }
-func (brokenStore) RevokeBefore(context.Context, time.Time, string, time.Time) error {
-	return errDown
-}
-func (brokenStore) Lookup(context.Context, time.Time, string, string, string) (bool, time.Time, error) {
-	return true, time.Unix(1<<40, 0), errDown
-}
-func (brokenStore) Redeem(context.Context, time.Time, string, string, time.Time, time.Duration) (bool, error) {
-	return false, errDown
+	clk.Set(login.RefreshExpiresAt.Add(-time.Second))
+	expect(t, m, checkRefresh, "the rotated refresh token just before it expires", refreshed.Refresh, freshtoken.ErrRevoked)
+	if err := m.LogoutEverywhere(ctx, ""); !errors.Is(err, freshtoken.ErrInvalidConfig) {
+		t.Errorf("LogoutEverywhere(\"\"): got %v, want ErrInvalidConfig", err)
+	}
 }
 
 func TestStoreFailureFailsClosed(t *testing.T) {
-	good, _ := newManager(t, func(c *freshtoken.Config) { c.RotateRefresh = true })
-	login := issue(t, good, "alice")
-	m, _ := newManager(t, func(c *freshtoken.Config) {
-		c.RotateRefresh = true
-		c.Store = brokenStore{}
-	})
+	good, _ := newTestManager(t, freshtoken.Config{RotateRefresh: true})
+	login := mustIssue(t, good, "alice")
+	m, _ := newTestManager(t, freshtoken.Config{RotateRefresh: true, Store: brokenStore{}})
 	ctx := context.Background()
 	cases := []struct {
 		name string

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/freshtoken/freshtoken"
-	"github.com/freshtoken/freshtoken/internal/testclock"
 )
 
 // Regression tests for the findings listed in SECURITY.md, one test each,
@@ -81,9 +80,8 @@ func TestSecurityFlaskRotationReuseEndsOneLogin(t *testing.T) {
 	ctx := context.Background()
 	for _, maker := range []string{"Flask-JWT-Extended", "freshtoken"} {
 		t.Run("refresh token written by "+maker, func(t *testing.T) {
-			clk := testclock.New(loginTime)
 			store := &emptyIDGuard{Store: freshtoken.NewMemoryStore()}
-			m := newFlaskManager(t, clk.Now, func(c *freshtoken.Config) {
+			m, clk := newFlaskManager(t, func(c *freshtoken.Config) {
 				c.RotateRefresh = true
 				c.Store = store
 			})
@@ -163,8 +161,8 @@ func TestSecurityLogoutEverywhereIsExact(t *testing.T) {
 	}
 	for format, edit := range formats {
 		t.Run(format, func(t *testing.T) {
-			clk := testclock.New(cut)
-			m := newFlaskManager(t, clk.Now, edit)
+			m, clk := newFlaskManager(t, edit)
+			clk.Set(cut)
 			logins := map[string]time.Duration{
 				"in the second before":          -time.Second,
 				"a microsecond before":          -time.Microsecond,
@@ -221,8 +219,7 @@ func TestSecurityLogoutEverywhereIsExact(t *testing.T) {
 func TestSecurityIssueRefusesUnreadableClaims(t *testing.T) {
 	ctx := context.Background()
 	for _, flask := range []bool{false, true} {
-		clk := testclock.New(loginTime)
-		m := newFlaskManager(t, clk.Now, func(c *freshtoken.Config) {
+		m, _ := newFlaskManager(t, func(c *freshtoken.Config) {
 			if !flask {
 				c.Flask = nil
 			}
@@ -275,11 +272,7 @@ func TestSecurityECDSASpellingsGrantNothingMore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := testclock.New(loginTime)
-	m, err := freshtoken.New(freshtoken.Config{Key: key, Now: clk.Now, RotateRefresh: true, VerifiedCacheSize: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, _ := newTestManager(t, freshtoken.Config{Key: key, RotateRefresh: true, VerifiedCacheSize: 64})
 	p, err := m.Issue(ctx, "alice")
 	if err != nil {
 		t.Fatal(err)

@@ -26,7 +26,7 @@ func newCookieServer(t *testing.T, m *freshtoken.Manager, mw *Middleware, opts .
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
-		if err := mw.SetCookies(w, issue(t, m, "user-1", opts...)); err != nil {
+		if err := mw.SetCookies(w, mustIssue(t, m, "user-1", opts...)); err != nil {
 			mw.WriteError(w, r, err)
 		}
 	})
@@ -83,7 +83,7 @@ func browser(t *testing.T, srv *httptest.Server) (*http.Client, func(name string
 // cookies, guarded calls with and without the double-submit header, refresh
 // through the path-scoped refresh cookie, and logout.
 func TestCookiesCSRF(t *testing.T) {
-	m := newWebManager(t, freshtoken.Config{})
+	m, _ := newTestManager(t, freshtoken.Config{Now: time.Now}) // the cookie jar reads the real clock
 	mw := newWebMiddleware(t, m, Config{
 		Realm:   "api",
 		Sources: []Source{FromCookie, FromHeader},
@@ -161,10 +161,10 @@ func TestCookiesCSRF(t *testing.T) {
 // header (a browser never adds an Authorization header by itself), and that
 // a cookie token without a "csrf" claim is refused on unsafe methods.
 func TestCookiesCSRFOnlyForCookies(t *testing.T) {
-	m := newWebManager(t, freshtoken.Config{})
+	m, _ := newTestManager(t, freshtoken.Config{})
 	mw := newWebMiddleware(t, m, Config{Sources: []Source{FromCookie, FromHeader}})
 	srv := newCookieServer(t, m, mw)
-	plain := issue(t, m, "user-1") // no WithCSRF
+	plain := mustIssue(t, m, "user-1") // no WithCSRF
 
 	got := send(t, srv.Client(), "POST", srv.URL+"/email", bearer(plain.Access))
 	if want := (answer{Status: 200, Body: "access user-1 fresh=true"}); got != want {
@@ -186,9 +186,8 @@ func TestCookiesCSRFOnlyForCookies(t *testing.T) {
 }
 
 func TestSetCookiesAttributes(t *testing.T) {
-	clk := newFakeClock()
-	m := newWebManager(t, freshtoken.Config{Now: clk.Now})
-	p := issue(t, m, "user-1", freshtoken.WithCSRF())
+	m, clk := newTestManager(t, freshtoken.Config{})
+	p := mustIssue(t, m, "user-1", freshtoken.WithCSRF())
 	accessExp, refreshExp := clk.Now().Add(15*time.Minute), clk.Now().Add(30*24*time.Hour)
 	ignoreValues := cmpopts.IgnoreFields(http.Cookie{}, "Value", "Raw", "RawExpires")
 
@@ -275,9 +274,9 @@ func derefCookies(cs []*http.Cookie) []http.Cookie {
 // token and the CSRF value of every token it keeps, all fit for a cookie,
 // and sets nothing when one is missing.
 func TestSetCookiesPairs(t *testing.T) {
-	m := newWebManager(t, freshtoken.Config{})
+	m, _ := newTestManager(t, freshtoken.Config{})
 	mw := newWebMiddleware(t, m, Config{})
-	p := issue(t, m, "user-1", freshtoken.WithCSRF())
+	p := mustIssue(t, m, "user-1", freshtoken.WithCSRF())
 	tests := []struct {
 		name    string
 		pair    freshtoken.Pair
@@ -287,7 +286,7 @@ func TestSetCookiesPairs(t *testing.T) {
 	}{
 		{"login", *p, nil, 4, ""},
 		{"access token only", freshtoken.Pair{Access: p.Access, AccessCSRF: p.AccessCSRF, AccessExpiresAt: p.AccessExpiresAt}, nil, 2, "the refresh cookies are left as they are"},
-		{"no csrf values", *issue(t, m, "user-1"), freshtoken.ErrInvalidConfig, 0, "issued without WithCSRF"},
+		{"no csrf values", *mustIssue(t, m, "user-1"), freshtoken.ErrInvalidConfig, 0, "issued without WithCSRF"},
 		{"no refresh csrf value", freshtoken.Pair{Access: p.Access, AccessCSRF: p.AccessCSRF, Refresh: p.Refresh}, freshtoken.ErrInvalidConfig, 0, "the refresh cookie would go without its CSRF cookie"},
 		{"no access token", freshtoken.Pair{AccessCSRF: p.AccessCSRF}, freshtoken.ErrInvalidConfig, 0, ""},
 		{"not a cookie value", freshtoken.Pair{Access: p.Access, AccessCSRF: "a;b"}, freshtoken.ErrInvalidConfig, 0, "net/http would drop the semicolon and set the rest"},
@@ -308,7 +307,10 @@ func TestSetCookiesPairs(t *testing.T) {
 // and the CSRF values are the ones Flask-JWT-Extended reads, so a Flask
 // app on the same site sees the same browser session.
 func TestCookiesFlaskProfile(t *testing.T) {
-	m := newWebManager(t, freshtoken.Config{Key: []byte("0123456789abcdef0123456789abcdef"), Flask: &freshtoken.FlaskOptions{}})
+	m, _ := newTestManager(t, freshtoken.Config{
+		Key: []byte("0123456789abcdef0123456789abcdef"), Flask: &freshtoken.FlaskOptions{},
+		Now: time.Now, // the cookie jar reads the real clock
+	})
 	mw := newWebMiddleware(t, m, Config{Sources: []Source{FromCookie}})
 	srv := newCookieServer(t, m, mw, freshtoken.WithCSRF())
 	c, cookie := browser(t, srv)
@@ -345,7 +347,7 @@ func TestCookiesFlaskProfile(t *testing.T) {
 // this host like its own.
 func tossed(t *testing.T, m *freshtoken.Manager) []*http.Cookie {
 	t.Helper()
-	p := issue(t, m, "attacker", freshtoken.WithCSRF())
+	p := mustIssue(t, m, "attacker", freshtoken.WithCSRF())
 	return []*http.Cookie{
 		{Name: "access_token_cookie", Value: p.Access, Path: "/"},
 		{Name: "csrf_access_token", Value: p.AccessCSRF, Path: "/"},
@@ -360,7 +362,7 @@ func tossed(t *testing.T, m *freshtoken.Manager) []*http.Cookie {
 // reading the planted CSRF cookie, passes the CSRF check too; with
 // HostPrefix the request holds no token.
 func TestCookiesTossedLogin(t *testing.T) {
-	m := newWebManager(t, freshtoken.Config{})
+	m, _ := newTestManager(t, freshtoken.Config{})
 	plant := tossed(t, m)
 	csrf := func(c *http.Cookie) http.Header { return http.Header{"X-Csrf-Token": {c.Value}} }
 	missing := answer{Status: 401, Challenge: "Bearer", Body: errorBody("missing_token", "No token was sent")}
@@ -400,7 +402,7 @@ func TestCookiesTossedLogin(t *testing.T) {
 // middleware reads only the "__Host-" cookies, and the double-submit check
 // works with the "__Host-" CSRF cookies.
 func TestCookiesHostPrefix(t *testing.T) {
-	m := newWebManager(t, freshtoken.Config{})
+	m, _ := newTestManager(t, freshtoken.Config{Now: time.Now}) // the cookie jar reads the real clock
 	mw := newWebMiddleware(t, m, Config{
 		Realm:   "api",
 		Sources: []Source{FromCookie},
@@ -455,7 +457,7 @@ func TestCookiesHostPrefix(t *testing.T) {
 // browsers would drop for their "__Host-" or "__Secure-" name (RFC 6265bis
 // §4.1.3), naming what to change, and accepts the ones they keep.
 func TestCookieConfigPrefixes(t *testing.T) {
-	m := newWebManager(t, freshtoken.Config{})
+	m, _ := newTestManager(t, freshtoken.Config{})
 	tests := []struct {
 		name    string
 		cfg     CookieConfig

@@ -9,21 +9,17 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/freshtoken/freshtoken"
 )
 
-// fuzzManager returns a Manager with a fixed key and clock, and tokens of
-// each kind to seed the corpus with (as freshtoken's own fuzz tests do).
+// fuzzManager returns a Manager with a fixed key and a clock stopped at t0,
+// and tokens of each kind to seed the corpus with (as freshtoken's own fuzz
+// tests do).
 func fuzzManager(f *testing.F) (*freshtoken.Manager, ed25519.PublicKey, *freshtoken.Pair, *freshtoken.Pair) {
 	f.Helper()
 	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
-	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	m, err := freshtoken.New(freshtoken.Config{Key: key, Now: func() time.Time { return now }})
-	if err != nil {
-		f.Fatal(err)
-	}
+	m, _ := newTestManager(f, freshtoken.Config{Key: key})
 	ctx := context.Background()
 	login, err := m.Issue(ctx, "user-42", freshtoken.WithClaims(map[string]any{"role": "admin"}), freshtoken.WithCSRF())
 	if err != nil {

@@ -15,13 +15,14 @@ import (
 	"github.com/freshtoken/freshtoken/internal/testclock"
 )
 
-// The helpers the package's tests share, copied from freshtoken's own tests
-// where they exist there: test helpers are not exported from the core.
+// This file holds the helpers the tests of package httpauth share; a helper
+// that one test file uses stays in that file. Where freshtoken's own tests
+// have the same helper, this is a copy of it: test helpers are not exported
+// from the core. The examples (package httpauth_test) use none of these:
+// each builds what it needs, so that the code go doc shows runs as shown.
 
 // t0 is when every test's clock starts.
 var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-
-func newFakeClock() *testclock.Clock { return testclock.New(t0) }
 
 // webKey returns a fixed Ed25519 key; seed selects which.
 func webKey(seed byte) ed25519.PrivateKey {
@@ -30,16 +31,23 @@ func webKey(seed byte) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(s)
 }
 
-func newWebManager(t testing.TB, cfg freshtoken.Config) *freshtoken.Manager {
+// newTestManager is the tests' one way to make a Manager: freshtoken.New(cfg),
+// with a nil cfg.Key meaning webKey(1) and a nil cfg.Now a test clock at t0,
+// which it returns (unused when cfg.Now was set).
+func newTestManager(t testing.TB, cfg freshtoken.Config) (*freshtoken.Manager, *testclock.Clock) {
 	t.Helper()
+	clk := testclock.New(t0)
 	if cfg.Key == nil {
 		cfg.Key = webKey(1)
 	}
+	if cfg.Now == nil {
+		cfg.Now = clk.Now
+	}
 	m, err := freshtoken.New(cfg)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("New: %v", err)
 	}
-	return m
+	return m, clk
 }
 
 func newWebMiddleware(t testing.TB, g Guard, cfg Config) *Middleware {
@@ -51,7 +59,8 @@ func newWebMiddleware(t testing.TB, g Guard, cfg Config) *Middleware {
 	return mw
 }
 
-func issue(t testing.TB, m *freshtoken.Manager, subject string, opts ...freshtoken.IssueOption) *freshtoken.Pair {
+// mustIssue logs in subject and fails the test on error.
+func mustIssue(t testing.TB, m *freshtoken.Manager, subject string, opts ...freshtoken.IssueOption) *freshtoken.Pair {
 	t.Helper()
 	p, err := m.Issue(context.Background(), subject, opts...)
 	if err != nil {

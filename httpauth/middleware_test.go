@@ -40,13 +40,12 @@ func newGuardedServer(t *testing.T, m *freshtoken.Manager, mw *Middleware) *http
 // login, the freshness window, expiry, refresh, the refused sensitive call
 // and the new login, checking each answer's status, challenge and body.
 func TestMiddlewareFlow(t *testing.T) {
-	clk := newFakeClock()
-	m := newWebManager(t, freshtoken.Config{Now: clk.Now, FreshFor: 10 * time.Minute})
+	m, clk := newTestManager(t, freshtoken.Config{FreshFor: 10 * time.Minute})
 	mw := newWebMiddleware(t, m, Config{Realm: "api"})
 	srv := newGuardedServer(t, m, mw)
 	c := srv.Client()
 
-	login := issue(t, m, "user-1")
+	login := mustIssue(t, m, "user-1")
 	var refreshed string
 	ok := func(body string) answer { return answer{Status: 200, Body: body} }
 	invalid := func(desc string) answer {
@@ -96,7 +95,7 @@ func TestMiddlewareFlow(t *testing.T) {
 		}
 	}
 
-	again := issue(t, m, "user-1")
+	again := mustIssue(t, m, "user-1")
 	if got := send(t, c, "POST", srv.URL+"/fresh", bearer(again.Access)); got.Status != 200 {
 		t.Errorf("after logging in again: got %+v, want status 200", got)
 	}
@@ -105,9 +104,9 @@ func TestMiddlewareFlow(t *testing.T) {
 // TestMiddlewareAuthorizationHeader sends missing, foreign and mangled
 // Authorization headers over real HTTP and checks the exact RFC 6750 answers.
 func TestMiddlewareAuthorizationHeader(t *testing.T) {
-	m := newWebManager(t, freshtoken.Config{})
+	m, _ := newTestManager(t, freshtoken.Config{})
 	srv := newGuardedServer(t, m, newWebMiddleware(t, m, Config{Realm: "api"}))
-	tok := issue(t, m, "user-1").Access
+	tok := mustIssue(t, m, "user-1").Access
 
 	none := answer{Status: 401, Challenge: `Bearer realm="api"`, Body: errorBody("missing_token", "No token was sent")}
 	malformed := answer{
@@ -152,7 +151,7 @@ func TestMiddlewareAuthorizationHeader(t *testing.T) {
 // TestMiddlewareErrorWriter replaces the error writer and checks it gets the
 // guard's error.
 func TestMiddlewareErrorWriter(t *testing.T) {
-	m := newWebManager(t, freshtoken.Config{})
+	m, _ := newTestManager(t, freshtoken.Config{})
 	var got error
 	mw := newWebMiddleware(t, m, Config{ErrorWriter: func(w http.ResponseWriter, r *http.Request, err error) {
 		got = err
@@ -171,8 +170,8 @@ func TestMiddlewareErrorWriter(t *testing.T) {
 
 // TestMiddlewareSources checks that the first place holding a token decides.
 func TestMiddlewareSources(t *testing.T) {
-	m := newWebManager(t, freshtoken.Config{})
-	alice, bob := issue(t, m, "alice").Access, issue(t, m, "bob").Access
+	m, _ := newTestManager(t, freshtoken.Config{})
+	alice, bob := mustIssue(t, m, "alice").Access, mustIssue(t, m, "bob").Access
 	cookie := func(tok string) string { return "access_token_cookie=" + tok }
 	tests := []struct {
 		name    string
@@ -201,7 +200,7 @@ func TestMiddlewareSources(t *testing.T) {
 }
 
 func TestNewErrors(t *testing.T) {
-	m := newWebManager(t, freshtoken.Config{})
+	m, _ := newTestManager(t, freshtoken.Config{})
 	tests := []struct {
 		name   string
 		cfg    Config
@@ -226,7 +225,7 @@ func TestNewErrors(t *testing.T) {
 }
 
 func TestMiddlewarePanics(t *testing.T) {
-	m := newWebManager(t, freshtoken.Config{})
+	m, _ := newTestManager(t, freshtoken.Config{})
 	mw := newWebMiddleware(t, m, Config{})
 	for name, f := range map[string]func(){
 		"nil guard":           func() { New(nil, Config{}) },
@@ -248,8 +247,9 @@ func TestMiddlewarePanics(t *testing.T) {
 // TestMiddlewareStoreDown checks over real HTTP that a guard whose store
 // fails answers 503 without a challenge: the token is not known to be bad.
 func TestMiddlewareStoreDown(t *testing.T) {
-	login := issue(t, newWebManager(t, freshtoken.Config{}), "alice")
-	m := newWebManager(t, freshtoken.Config{Store: brokenStore{}})
+	issuer, _ := newTestManager(t, freshtoken.Config{})
+	login := mustIssue(t, issuer, "alice")
+	m, _ := newTestManager(t, freshtoken.Config{Store: brokenStore{}})
 	srv := httptest.NewServer(newWebMiddleware(t, m, Config{Realm: "api"}).RequireAccess(http.NotFoundHandler()))
 	defer srv.Close()
 
@@ -268,18 +268,19 @@ func TestMiddlewareVerifier(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel() // ends the verifier's background refresh
 	store := freshtoken.NewMemoryStore()
-	issuer := newWebManager(t, freshtoken.Config{Store: store})
+	issuer, clk := newTestManager(t, freshtoken.Config{Store: store})
 	jwks := httptest.NewServer(issuer.JWKSHandler())
 	defer jwks.Close()
-	v, err := freshtoken.NewVerifier(ctx, freshtoken.VerifierConfig{JWKSURL: jwks.URL, Config: freshtoken.Config{Store: store}})
+	v, err := freshtoken.NewVerifier(ctx, freshtoken.VerifierConfig{JWKSURL: jwks.URL, Config: freshtoken.Config{Store: store, Now: clk.Now}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(newWebMiddleware(t, v, Config{Realm: "api"}).RequireAccess(whoami))
 	defer srv.Close()
 
-	login := issue(t, issuer, "user-1")
-	stranger := issue(t, newWebManager(t, freshtoken.Config{Key: webKey(3)}), "user-1")
+	login := mustIssue(t, issuer, "user-1")
+	outsider, _ := newTestManager(t, freshtoken.Config{Key: webKey(3), Now: clk.Now})
+	stranger := mustIssue(t, outsider, "user-1")
 	invalid := func(desc string) answer {
 		return answer{
 			Status:    401,
@@ -350,9 +351,9 @@ func (nopWriter) WriteHeader(int)             {}
 // BenchmarkMiddleware compares the guard alone with the same guard behind
 // the middleware, and measures a refusal and a verifier's remote key lookup.
 func BenchmarkMiddleware(b *testing.B) {
-	m := newWebManager(b, freshtoken.Config{})
+	m, clk := newTestManager(b, freshtoken.Config{})
 	mw := newWebMiddleware(b, m, Config{Realm: "api"})
-	p := issue(b, m, "user-1")
+	p := mustIssue(b, m, "user-1")
 	ctx := context.Background()
 	ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
 	serve := func(b *testing.B, h http.Handler, r *http.Request) {
@@ -384,7 +385,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		defer cancel()
 		jwks := httptest.NewServer(m.JWKSHandler())
 		defer jwks.Close()
-		v, err := freshtoken.NewVerifier(vctx, freshtoken.VerifierConfig{JWKSURL: jwks.URL})
+		v, err := freshtoken.NewVerifier(vctx, freshtoken.VerifierConfig{JWKSURL: jwks.URL, Config: freshtoken.Config{Now: clk.Now}})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,5 +1,7 @@
 // Package testclock is the clock freshtoken's tests inject as Config.Now,
 // so that tokens expire because a test moves time, never because it sleeps.
+// It is the tests' one settable clock. The examples do not use it: a reader
+// cannot import an internal package, so each example keeps its own.
 package testclock
 
 import (

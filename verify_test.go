@@ -1,0 +1,306 @@
+package freshtoken
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/lestrrat-go/jwx/v2/jwa"
+	"github.com/lestrrat-go/jwx/v2/jwk"
+)
+
+// The guards take a shortcut for the headers a Manager writes itself
+// (knownHeaders). These tests hold it to the answers of the general path.
+
+// general returns a copy of m without its shortcuts.
+func general(m *Manager) *Manager {
+	g := *m
+	g.knownHeaders = nil
+	return &g
+}
+
+// proved is what prove says of tok, without the key.
+func proved(m *Manager, tok string) (*Claims, error) {
+	c, _, err := m.prove(context.Background(), tok)
+	return c, err
+}
+
+func TestShortcutsAgreeWithTheGeneralPath(t *testing.T) {
+	ctx := context.Background()
+	old, clk := newTestManager(t, Config{Key: testKeys().ed})
+	m, _ := newTestManager(t, Config{
+		Key: testKeys().hs256, Issuer: "https://auth.example.com", Audience: "api",
+		VerifyKeys: []any{testKeys().ed}, Now: clk.Now,
+	})
+	if len(m.knownHeaders) != 2 {
+		t.Fatalf("got %d known headers, want 2 (access and refresh)", len(m.knownHeaders))
+	}
+	p, err := m.Issue(ctx, "user-42", WithClaims(map[string]any{"role": "admin", "n": 1.5, "list": []any{"a", map[string]any{"b": nil}}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromOld, err := old.Issue(ctx, "user-7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := []string{p.Access, p.Refresh, fromOld.Access, fromOld.Refresh}
+	// Every one-character change of the access token, at every fourth position.
+	for i := 0; i < len(p.Access); i += 4 {
+		for _, c := range []byte{'A', 'e', '.', '_', '='} {
+			b := []byte(p.Access)
+			b[i] = c
+			tokens = append(tokens, string(b))
+		}
+	}
+	for _, tok := range tokens {
+		want := outcome(proved(general(m), tok))
+		got := outcome(proved(m, tok))
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(Claims{})); diff != "" {
+			t.Errorf("parse(%q): the shortcut disagrees with the general path (-want +got):\n%s", tok, diff)
+		}
+	}
+}
+
+func TestShortcutsAgreeOnOddKeyIDs(t *testing.T) {
+	// json.Marshal writes "<" as \u003c and readHeader reads only plain
+	// strings, so New refuses such key IDs; for the ones it accepts,
+	// whatever the general path says about the header, the shortcut must
+	// say the same.
+	for _, kid := range []string{"a<b", `q"uote`, "caf\u00e9", "k1"} {
+		m, err := New(Config{Key: testKeys().hs256, KeyID: kid})
+		if errors.Is(err, ErrInvalidKey) && strings.ContainsAny(kid, `<"`) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := m.Issue(context.Background(), "user-42")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range []string{p.Access, p.Refresh} {
+			want := outcome(proved(general(m), tok))
+			got := outcome(proved(m, tok))
+			if diff := cmp.Diff(want, got, cmp.AllowUnexported(Claims{})); diff != "" {
+				t.Errorf("kid %q: the shortcut disagrees with the general path (-want +got):\n%s", kid, diff)
+			}
+		}
+	}
+}
+
+// Expiry is exact to the second: a token is valid strictly before exp plus
+// the leeway.
+func TestExpiryBoundaries(t *testing.T) {
+	accessExp := t0.Add(15 * time.Minute)
+	refreshExp := t0.Add(30 * 24 * time.Hour)
+	const none = -time.Second // Config.Leeway < 0: no leeway
+	tests := []struct {
+		name    string
+		leeway  time.Duration // Config.Leeway
+		refresh bool
+		at      time.Time
+		want    error
+	}{
+		{"no leeway, a second before exp", none, false, accessExp.Add(-time.Second), nil},
+		{"no leeway, a nanosecond before exp", none, false, accessExp.Add(-time.Nanosecond), nil},
+		{"no leeway, at exp", none, false, accessExp, ErrExpired},
+		{"no leeway, a second after exp", none, false, accessExp.Add(time.Second), ErrExpired},
+
+		{"default leeway, a second before exp", 0, false, accessExp.Add(-time.Second), nil},
+		{"default leeway, at exp", 0, false, accessExp, nil},
+		{"default leeway, a second after exp", 0, false, accessExp.Add(time.Second), nil},
+		{"default leeway, a second before its end", 0, false, accessExp.Add(DefaultLeeway - time.Second), nil},
+		{"default leeway, at its end", 0, false, accessExp.Add(DefaultLeeway), ErrExpired},
+		{"default leeway, a second after its end", 0, false, accessExp.Add(DefaultLeeway + time.Second), ErrExpired},
+
+		{"30s leeway, at exp", 30 * time.Second, false, accessExp, nil},
+		{"30s leeway, a second after exp", 30 * time.Second, false, accessExp.Add(time.Second), nil},
+		{"30s leeway, a second before its end", 30 * time.Second, false, accessExp.Add(29 * time.Second), nil},
+		{"30s leeway, at its end", 30 * time.Second, false, accessExp.Add(30 * time.Second), ErrExpired},
+		{"30s leeway, a second after its end", 30 * time.Second, false, accessExp.Add(31 * time.Second), ErrExpired},
+
+		{"refresh, no leeway, a second before exp", none, true, refreshExp.Add(-time.Second), nil},
+		{"refresh, no leeway, at exp", none, true, refreshExp, ErrExpired},
+		{"refresh, no leeway, a second after exp", none, true, refreshExp.Add(time.Second), ErrExpired},
+		{"refresh, default leeway, at exp", 0, true, refreshExp, nil},
+		{"refresh, default leeway, at its end", 0, true, refreshExp.Add(DefaultLeeway), ErrExpired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, clk := newTestManager(t, Config{Leeway: tt.leeway})
+			pair := mustIssue(t, m, "user-42")
+			clk.Set(tt.at)
+			if tt.refresh {
+				checkGuard(t, guardRefresh, m, pair.Refresh, tt.want, "expiry")
+				return
+			}
+			for _, g := range []guardFunc{guardAccess, guardFresh, guardLoginWithinHr} {
+				checkGuard(t, g, m, pair.Access, tt.want, "expiry")
+			}
+		})
+	}
+}
+
+// A token issued by a server whose clock runs ahead is accepted within the
+// leeway and refused beyond it; so is a token whose nbf lies ahead.
+func TestNotYetValid(t *testing.T) {
+	const none = -time.Second
+	tests := []struct {
+		name   string
+		leeway time.Duration
+		ahead  time.Duration // how far in the future iat or nbf lies
+		nbf    bool          // nbf ahead rather than iat
+		want   error
+	}{
+		{"iat now, no leeway", none, 0, false, nil},
+		{"iat a second ahead, no leeway", none, time.Second, false, ErrNotYetValid},
+		{"iat at the default leeway", 0, DefaultLeeway, false, nil},
+		{"iat a second beyond the default leeway", 0, DefaultLeeway + time.Second, false, ErrNotYetValid},
+		{"iat at a 30s leeway", 30 * time.Second, 30 * time.Second, false, nil},
+		{"iat a second beyond a 30s leeway", 30 * time.Second, 31 * time.Second, false, ErrNotYetValid},
+		{"iat an hour ahead", 0, time.Hour, false, ErrNotYetValid},
+
+		{"nbf now, no leeway", none, 0, true, nil},
+		{"nbf a second ahead, no leeway", none, time.Second, true, ErrNotYetValid},
+		{"nbf at the default leeway", 0, DefaultLeeway, true, nil},
+		{"nbf a second beyond the default leeway", 0, DefaultLeeway + time.Second, true, ErrNotYetValid},
+		{"nbf a second beyond a 30s leeway", 30 * time.Second, 31 * time.Second, true, ErrNotYetValid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _ := newTestManager(t, Config{Leeway: tt.leeway})
+			var tok string
+			if tt.nbf {
+				f := &forge{t: t, m: m, now: t0.Unix()}
+				tok = f.access(f.accessClaims().add("nbf", f.unix(tt.ahead)))
+			} else {
+				issuer, clk := newTestManager(t, Config{})
+				clk.Set(t0.Add(tt.ahead))
+				tok = mustIssue(t, issuer, "user-42").Access
+			}
+			checkGuard(t, guardAccess, m, tok, tt.want, "clock skew")
+		})
+	}
+}
+
+// The lifetime a token claims is checked against the verifier's TTLs, so
+// lowering a TTL also shortens tokens already out.
+func TestLifetimeLimit(t *testing.T) {
+	tests := []struct {
+		name            string
+		issue, validate Config
+		refresh         bool
+		want            error
+	}{
+		{"same AccessTTL", Config{AccessTTL: time.Hour}, Config{AccessTTL: time.Hour}, false, nil},
+		{"AccessTTL lowered", Config{AccessTTL: time.Hour}, Config{AccessTTL: 15 * time.Minute}, false, ErrInvalidClaims},
+		{"AccessTTL lowered by a second", Config{AccessTTL: time.Hour}, Config{AccessTTL: time.Hour - time.Second}, false, ErrInvalidClaims},
+		{"AccessTTL raised", Config{AccessTTL: time.Hour}, Config{AccessTTL: 2 * time.Hour}, false, nil},
+		{"same RefreshTTL", Config{RefreshTTL: 48 * time.Hour}, Config{RefreshTTL: 48 * time.Hour}, true, nil},
+		{"RefreshTTL lowered", Config{RefreshTTL: 48 * time.Hour}, Config{RefreshTTL: 24 * time.Hour}, true, ErrInvalidClaims},
+		{"access TTL does not limit refresh tokens", Config{}, Config{AccessTTL: time.Minute}, true, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			issuer, _ := newTestManager(t, tt.issue)
+			verifier, _ := newTestManager(t, tt.validate)
+			pair := mustIssue(t, issuer, "user-42")
+			if tt.refresh {
+				checkGuard(t, guardRefresh, verifier, pair.Refresh, tt.want, "lifetime against RefreshTTL")
+			} else {
+				checkGuard(t, guardAccess, verifier, pair.Access, tt.want, "lifetime against AccessTTL")
+			}
+		})
+	}
+}
+
+func TestIssuerAndAudience(t *testing.T) {
+	const iss, aud = "https://auth.example.com", "api"
+	tests := []struct {
+		name            string
+		issue, validate Config
+		want            error
+	}{
+		{"same issuer", Config{Issuer: iss}, Config{Issuer: iss}, nil},
+		{"other issuer", Config{Issuer: "https://evil.example.com"}, Config{Issuer: iss}, ErrInvalidClaims},
+		{"issuer differs in case", Config{Issuer: "https://AUTH.example.com"}, Config{Issuer: iss}, ErrInvalidClaims},
+		{"token without issuer", Config{}, Config{Issuer: iss}, ErrInvalidClaims},
+		{"issuer not checked when unset", Config{Issuer: iss}, Config{}, nil},
+		{"same audience", Config{Audience: aud}, Config{Audience: aud}, nil},
+		{"other audience", Config{Audience: "billing"}, Config{Audience: aud}, ErrInvalidClaims},
+		{"token without audience", Config{}, Config{Audience: aud}, ErrInvalidClaims},
+		{"audience not checked when unset", Config{Audience: aud}, Config{}, nil},
+		{"both match", Config{Issuer: iss, Audience: aud}, Config{Issuer: iss, Audience: aud}, nil},
+		{"issuer matches, audience does not", Config{Issuer: iss, Audience: "billing"}, Config{Issuer: iss, Audience: aud}, ErrInvalidClaims},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			issuer, _ := newTestManager(t, tt.issue)
+			verifier, _ := newTestManager(t, tt.validate)
+			pair := mustIssue(t, issuer, "user-42")
+			checkGuard(t, guardAccess, verifier, pair.Access, tt.want, "iss/aud")
+			checkGuard(t, guardRefresh, verifier, pair.Refresh, tt.want, "iss/aud")
+		})
+	}
+
+	// "aud" may be an array (RFC 7519 §4.1.3); it must contain the audience.
+	verifier, _ := newTestManager(t, Config{Audience: aud})
+	f := &forge{t: t, m: verifier, now: t0.Unix()}
+	checkGuard(t, guardAccess, verifier, f.access(f.accessClaims().add("aud", `["billing","api"]`)), nil, "aud array containing the audience")
+	checkGuard(t, guardAccess, verifier, f.access(f.accessClaims().add("aud", `["billing","API"]`)), ErrInvalidClaims, "aud array without the audience")
+}
+
+// Rotating keys: the new signing key signs, the old one moves to VerifyKeys
+// and keeps its tokens valid, and removing it ends them.
+func TestKeyRotation(t *testing.T) {
+	k := testKeys()
+	tests := []struct {
+		name     string
+		old, new any
+		verify   any // the old key as given to VerifyKeys
+	}{
+		{"ed25519 to ed25519, old private key kept", k.ed, k.ed2, k.ed},
+		{"ed25519 to ed25519, old public key kept", k.ed, k.ed2, k.ed.Public()},
+		{"hmac to hmac", k.hs256, k.hs256second, k.hs256},
+		{"hmac to ed25519", k.hs256, k.ed, k.hs256},
+		{"rsa to ecdsa", k.rsa, k.p256, &k.rsa.PublicKey},
+		{"ecdsa to rsa, jwk public key kept", k.p384, k.rsa, mustJWK(t, &k.p384.PublicKey, nil)},
+		{"rsa to ed25519, old private key kept", k.rsa, k.ed, k.rsa},
+		// A key whose algorithm or kid was configured (not derived) keeps
+		// them through a jwk.Key in VerifyKeys.
+		{"rsa PS256 to ed25519", mustJWK(t, k.rsa, map[string]any{jwk.AlgorithmKey: jwa.PS256}), k.ed, mustJWK(t, &k.rsa.PublicKey, map[string]any{jwk.AlgorithmKey: jwa.PS256})},
+		{"named hmac key to ed25519", mustJWK(t, k.hs256, map[string]any{jwk.KeyIDKey: "2025"}), k.ed, mustJWK(t, k.hs256, map[string]any{jwk.KeyIDKey: "2025"})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before, clk := newTestManager(t, Config{Key: tt.old})
+			old := mustIssue(t, before, "user-42")
+
+			during, _ := newTestManager(t, Config{Key: tt.new, VerifyKeys: []any{tt.verify}, Now: clk.Now})
+			checkGuard(t, guardFresh, during, old.Access, nil, "the old key still verifies")
+			checkGuard(t, guardRefresh, during, old.Refresh, nil, "the old key still verifies")
+			clk.Advance(time.Minute)
+			refreshed, err := during.Refresh(ctxBG, old.Refresh)
+			if err != nil {
+				t.Fatalf("Refresh of an old refresh token: %v", err)
+			}
+			fresh := mustIssue(t, during, "user-42")
+			for _, tok := range []string{refreshed.Access, fresh.Access, fresh.Refresh} {
+				if kid := decodeSegment(t, tok, 0)["kid"]; kid != during.signing.id {
+					t.Errorf("new token signed with kid %v, want the new key's %q", kid, during.signing.id)
+				}
+			}
+
+			after, _ := newTestManager(t, Config{Key: tt.new, Now: clk.Now})
+			checkGuard(t, guardAccess, after, old.Access, ErrUnknownKey, "the old key was removed")
+			checkGuard(t, guardRefresh, after, old.Refresh, ErrUnknownKey, "the old key was removed")
+			checkGuard(t, guardAccess, after, refreshed.Access, nil, "refreshed during rotation, so signed with the new key")
+			checkGuard(t, guardFresh, after, fresh.Access, nil, "signed with the new key")
+
+			checkGuard(t, guardAccess, before, fresh.Access, ErrUnknownKey, "the old Manager does not know the new key")
+		})
+	}
+}
