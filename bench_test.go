@@ -168,10 +168,10 @@ func BenchmarkHostileCorpus(b *testing.B) {
 				continue
 			}
 			b.Run(p.name+"/"+hc.Name, func(b *testing.B) {
-				start := *p.clock
-				defer func() { *p.clock = start }()
+				start := p.clock.Now()
+				defer p.clock.Set(start)
 				tok := hc.build(b, p)
-				*p.clock = start.Add(time.Duration(hc.Clock) * time.Second)
+				p.clock.Set(start.Add(time.Duration(hc.Clock) * time.Second))
 				guard := p.m.RequireAccess
 				switch hc.Guard {
 				case "refresh":

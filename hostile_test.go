@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/freshtoken/freshtoken/internal/testclock"
 )
 
 // The hostile corpus lives in testdata/hostile.json: each row starts from a
@@ -107,10 +109,8 @@ func loadHostile(t testing.TB) []hostileCase {
 type hostileProfile struct {
 	name string
 	m    *Manager
-	// clock is m's clock, at t0 until a row moves it. It is a plain
-	// *time.Time, not a testclock.Clock, because BenchmarkHostileCorpus
-	// (bench_test.go) moves it that way too.
-	clock *time.Time
+	// clock is m's clock, at t0 until a row moves it.
+	clock *testclock.Clock
 	pub   ed25519.PublicKey // native only
 	hmac  []byte            // Flask only
 }
@@ -127,10 +127,7 @@ func hostileProfiles(t testing.TB) []hostileProfile {
 		{"native", Config{Key: edKey}},
 		{"flask", Config{Key: secret, Flask: &FlaskOptions{}}},
 	} {
-		clock := new(time.Time)
-		*clock = t0
-		p.cfg.Now = func() time.Time { return *clock }
-		m, _ := newTestManager(t, p.cfg)
+		m, clock := newTestManager(t, p.cfg)
 		hp := hostileProfile{name: p.name, m: m, clock: clock}
 		if p.name == "native" {
 			hp.pub = edKey.Public().(ed25519.PublicKey)
@@ -168,7 +165,7 @@ func (hc *hostileCase) build(t testing.TB, p hostileProfile) string {
 	for name, v := range hc.Claims {
 		claims = setMember(claims, name, v)
 	}
-	iat := p.clock.Unix()
+	iat := p.clock.Now().Unix()
 	for name, d := range hc.RelClaims {
 		v := fmt.Sprint(iat + d)
 		claims = setMember(claims, name, &v)
@@ -390,10 +387,10 @@ func TestHostileCorpus(t *testing.T) {
 				continue
 			}
 			t.Run(p.name+"/"+hc.Name, func(t *testing.T) {
-				start := *p.clock
-				defer func() { *p.clock = start }()
+				start := p.clock.Now()
+				defer p.clock.Set(start)
 				tok := hc.build(t, p)
-				*p.clock = start.Add(time.Duration(hc.Clock) * time.Second)
+				p.clock.Set(start.Add(time.Duration(hc.Clock) * time.Second))
 				guard := p.m.RequireAccess
 				switch hc.Guard {
 				case "refresh":
