@@ -2,10 +2,17 @@ package bench
 
 import (
 	"context"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"math/big"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/freshtoken/freshtoken"
+	kjwt "github.com/kataras/jwt"
 )
 
 // These tests make sure every benchmark times the success path: each
@@ -145,5 +152,105 @@ func TestRefreshersWriteFreshtokensClaims(t *testing.T) {
 				t.Errorf("%s %s: refreshes with an access token", alg, r.name)
 			}
 		}
+	}
+}
+
+// Every verifier refuses an expired access token and one without exp, as
+// freshtoken does, so none is timed skipping the expiry check.
+func TestVerifiersRequireAnUnexpiredExp(t *testing.T) {
+	for _, alg := range algorithms {
+		s := suiteFor(t, alg)
+		expired := expiredAccess(t, s)
+		unexpiring := withoutExp(t, s, s.pair.Access)
+		for _, v := range s.verifiers() {
+			if err := v.verify(expired); err == nil {
+				t.Errorf("%s %s accepts an access token that expired 45 minutes ago", alg, v.name)
+			}
+			if err := v.verify(unexpiring); err == nil {
+				t.Errorf("%s %s accepts an access token without exp", alg, v.name)
+			}
+		}
+	}
+}
+
+// expiredAccess is an access token issued an hour before now, so expired
+// since 45 minutes.
+func expiredAccess(t *testing.T, s *suite) string {
+	t.Helper()
+	cfg := s.cfg
+	cfg.Now = func() time.Time { return now.Add(-time.Hour) }
+	m, err := freshtoken.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Issue(context.Background(), subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Access
+}
+
+// withoutExp is tok with its exp claim taken out and signed again with the
+// suite's key, its header and every other claim as they were.
+func withoutExp(t *testing.T, s *suite, tok string) string {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	delete(claims, "exp")
+	if payload, err = json.Marshal(claims); err != nil {
+		t.Fatal(err)
+	}
+	input := parts[0] + "." + base64.RawURLEncoding.EncodeToString(payload)
+	sig, err := s.rawSign([]byte(input))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.alg == "ES256" {
+		// From ASN.1 back to JWS's two 32-byte integers (RFC 7518 §3.4).
+		var rs struct{ R, S *big.Int }
+		if _, err := asn1.Unmarshal(sig, &rs); err != nil {
+			t.Fatal(err)
+		}
+		sig = append(rs.R.FillBytes(make([]byte, 32)), rs.S.FillBytes(make([]byte, 32))...)
+	}
+	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// kataras/jwt's own Verify compares the header with the one it writes, so
+// it cannot read freshtoken's tokens; the benchmarked case passes it a
+// header check of freshtoken's header instead (see katarasSetup).
+func TestKatarasVerifyRefusesFreshtokensHeader(t *testing.T) {
+	for _, alg := range algorithms {
+		s := suiteFor(t, alg)
+		if _, err := kjwt.Verify(s.kataras.alg, s.verifyKey, []byte(s.pair.Access)); !errors.Is(err, kjwt.ErrTokenAlg) {
+			t.Errorf("%s: kataras/jwt Verify on freshtoken's token: got %v, want ErrTokenAlg", alg, err)
+		}
+	}
+}
+
+// kataras/jwt's own PS256 writes salts RFC 7518 §3.5 does not allow, which
+// is why its PS256 signing cases use katarasPS256.
+func TestKatarasPS256SaltIsNotRFC7518s(t *testing.T) {
+	s := suiteFor(t, "PS256")
+	at, err := kjwt.SignWithHeader(kjwt.PS256, s.signKey, tokenClaims{Subject: subject}, s.kataras.accessHeader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	input, sig, err := s.splitForRaw(string(at))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.rawVerify(input, sig) {
+		t.Error("kataras/jwt's PS256 signature verifies with a salt as long as the hash; its sign cases could use kjwt.PS256")
+	}
+	if err := (katarasPS256{}).Verify(s.verifyKey, input, sig); err == nil {
+		t.Error("katarasPS256 accepts a salt longer than the hash")
 	}
 }

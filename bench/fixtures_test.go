@@ -2,11 +2,13 @@ package bench
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/asn1"
 	"encoding/base64"
@@ -15,6 +17,7 @@ import (
 	"math/big"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,17 +53,18 @@ const (
 // every lookup misses.
 const (
 	missCacheSize = 256
-	missTokens    = 4 * missCacheSize
+	missTokens    = 4 * missCacheSize // a multiple of missBlock
 )
 
-// algorithms are benchmarked in this order.
-var algorithms = []string{"HS256", "EdDSA", "ES256"}
+// algorithms are benchmarked in this order: every algorithm freshtoken
+// supports that every library here supports too, one of each family.
+var algorithms = []string{"HS256", "EdDSA", "ES256", "RS256", "PS256"}
 
 // suite is one algorithm's keys, managers, tokens and competitors' setups.
 type suite struct {
 	alg string
 
-	signKey, verifyKey any // as golang-jwt and jwx take them
+	signKey, verifyKey any // as every library takes them
 	method             jwt.SigningMethod
 
 	// The bare primitive over a signing input, its signature in the
@@ -68,6 +72,7 @@ type suite struct {
 	rawSign   func(input []byte) ([]byte, error)
 	rawVerify func(input, sig []byte) bool
 
+	cfg    freshtoken.Config   // m's
 	m      *freshtoken.Manager // no cache
 	cached *freshtoken.Manager // VerifiedCacheSize large enough for every token used
 	missM  *freshtoken.Manager // VerifiedCacheSize missCacheSize
@@ -76,11 +81,15 @@ type suite struct {
 	withRole                  *freshtoken.Pair // the same, with a "role" claim
 	accessInput, accessSig    []byte           // pair.Access split for the raw cases
 	refreshInput, refreshSig  []byte
-	missAccess                []string // missTokens access tokens for the cache-miss runs
+	missAccess                []string      // missTokens access tokens for the cache-miss runs
+	missNext                  atomic.Uint64 // the cache-miss runs' next token (see cacheMissRun)
 	accessHeader, refreshHdrs jws.Headers
 
 	jwtParser *jwt.Parser
 	jwxParse  []jwxjwt.ParseOption
+	kataras   katarasSetup
+	jose      joseSetup
+	jwx3      jwx3Setup
 }
 
 var (
@@ -140,14 +149,37 @@ func newSuite(alg string) (*suite, error) {
 			h := sha256.Sum256(input)
 			return ecdsa.VerifyASN1(&priv.PublicKey, h[:], sig)
 		}
+	case "RS256", "PS256":
+		priv, err := rsaKey()
+		if err != nil {
+			return nil, err
+		}
+		s.signKey, s.verifyKey, s.method = priv, &priv.PublicKey, jwt.GetSigningMethod(alg)
+		// RFC 7518 §3.5: PS256 uses a salt as long as the hash.
+		pss := &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}
+		s.rawSign = func(input []byte) ([]byte, error) {
+			h := sha256.Sum256(input)
+			if alg == "PS256" {
+				return rsa.SignPSS(rand.Reader, priv, crypto.SHA256, h[:], pss)
+			}
+			return rsa.SignPKCS1v15(nil, priv, crypto.SHA256, h[:])
+		}
+		s.rawVerify = func(input, sig []byte) bool {
+			h := sha256.Sum256(input)
+			if alg == "PS256" {
+				return rsa.VerifyPSS(&priv.PublicKey, crypto.SHA256, h[:], sig, pss) == nil
+			}
+			return rsa.VerifyPKCS1v15(&priv.PublicKey, crypto.SHA256, h[:], sig) == nil
+		}
 	default:
 		return nil, fmt.Errorf("unknown algorithm %q", alg)
 	}
 
 	cfg := freshtoken.Config{
-		Key: s.signKey, KeyID: keyID, Issuer: issuer, Audience: audience,
+		Key: s.signKey, Algorithm: alg, KeyID: keyID, Issuer: issuer, Audience: audience,
 		AccessTTL: accessTTL, RefreshTTL: refreshTTL, Now: clock,
 	}
+	s.cfg = cfg
 	var err error
 	if s.m, err = freshtoken.New(cfg); err != nil {
 		return nil, err
@@ -194,6 +226,7 @@ func newSuite(alg string) (*suite, error) {
 		jwxjwt.WithAudience(audience),
 		jwxjwt.WithClock(jwxjwt.ClockFunc(clock)),
 		jwxjwt.WithValidate(true),
+		jwxjwt.WithRequiredClaim(jwxjwt.ExpirationKey), // jwx takes a token without exp as never expiring
 	}
 	s.accessHeader = jws.NewHeaders()
 	s.refreshHdrs = jws.NewHeaders()
@@ -208,8 +241,23 @@ func newSuite(alg string) (*suite, error) {
 			return nil, err
 		}
 	}
+	if s.kataras, err = newKatarasSetup(alg); err != nil {
+		return nil, err
+	}
+	if s.jose, err = newJoseSetup(alg, s.signKey); err != nil {
+		return nil, err
+	}
+	if s.jwx3, err = newJWX3Setup(alg, s.verifyKey); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
+
+// rsaKey is the 2048-bit key RS256 and PS256 share, made once per process
+// (making one takes a while).
+var rsaKey = sync.OnceValues(func() (*rsa.PrivateKey, error) {
+	return rsa.GenerateKey(rand.Reader, 2048)
+})
 
 var roleClaim = freshtoken.WithClaims(map[string]any{"role": role})
 
@@ -233,7 +281,26 @@ func (s *suite) splitForRaw(tok string) (input, sig []byte, err error) {
 	return []byte(tok[:i]), sig, nil
 }
 
-var errRejected = errors.New("token rejected")
+var (
+	errRejected = errors.New("token rejected")
+	errNoExpiry = errors.New("token has no exp")
+)
+
+// tokenClaims are the claims of a freshtoken pair, in freshtoken's order,
+// for the libraries that sign a Go value as it is (Fresh is absent from
+// refresh tokens).
+type tokenClaims struct {
+	Issuer    string `json:"iss"`
+	Subject   string `json:"sub"`
+	Audience  string `json:"aud"`
+	Expiry    int64  `json:"exp"`
+	IssuedAt  int64  `json:"iat"`
+	ID        string `json:"jti"`
+	SessionID string `json:"sid"`
+	AuthTime  int64  `json:"auth_time"`
+	Type      string `json:"type"`
+	Fresh     *bool  `json:"fresh,omitempty"`
+}
 
 // newID is how every competitor makes a jti, the way freshtoken does.
 func newID() (string, error) {
