@@ -372,7 +372,11 @@ func (r *report) targets() []target {
 	}
 	ts := []target{
 		{"RequireFresh HS256 / golang-jwt Parse (MapClaims)", r.ratio("Verify", "HS256", "freshtoken-RequireFresh", "golang-jwt-MapClaims"), "≤", 0.6, "×", ""},
-		{"RequireFresh EdDSA / bare ed25519.Verify", r.ratio("Verify", "EdDSA", "freshtoken-RequireFresh", "raw"), "≤", 1.10, "×", ""},
+		{"RequireFresh HS256 / the bare HMAC-SHA256 of the signing input", r.ratio("Verify", "HS256", "freshtoken-RequireFresh", "raw"), "≤", 2.0, "×",
+			"the guard does more than the HMAC: it splits and decodes the token, reads the header and the claims, " +
+				"applies the rules and asks the revocation store; at about 0.6 µs for the HMAC, each 0.1 µs of that is 0.17×. " +
+				"`go test -run '^$' -bench 'RequireFresh/HS256' -cpuprofile cpu.out` in the core shows where the rest goes (the claims reader most)."},
+		{"RequireFresh EdDSA / bare ed25519.Verify", r.ratio("Verify", "EdDSA", "freshtoken-RequireFresh", "raw"), "≤", 1.05, "×", ""},
 		{"Issue EdDSA / two bare ed25519.Sign", r.ratio("Issue", "EdDSA", "freshtoken-Issue", "raw"), "≤", 1.15, "×", ""},
 	}
 	for _, alg := range allocAlgorithms {
@@ -383,7 +387,11 @@ func (r *report) targets() []target {
 			}
 		}
 		what := "allocations per guard call (RequireFresh, RequireAccess), " + alg
-		t := target{what, worst, "≤", 10, "", ""}
+		limit := 10.0
+		if alg == "ES256" {
+			limit = 12 // the issue's target for ES256
+		}
+		t := target{what, worst, "≤", limit, "", ""}
 		if raw, ok := r.get("Verify", alg, "raw"); ok && raw.allocs > 0 {
 			t.what += fmt.Sprintf(" (the bare primitive alone makes %.0f)", raw.allocs)
 			// Measured, not explained: what the allocations are changes with
