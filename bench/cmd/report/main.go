@@ -373,7 +373,7 @@ func (r *report) targets() []target {
 	ts := []target{
 		{"RequireFresh HS256 / golang-jwt Parse (MapClaims)", r.ratio("Verify", "HS256", "freshtoken-RequireFresh", "golang-jwt-MapClaims"), "≤", 0.6, "×", ""},
 		{"RequireFresh HS256 / the bare HMAC-SHA256 of the signing input", r.ratio("Verify", "HS256", "freshtoken-RequireFresh", "raw"), "≤", 2.0, "×",
-			"the guard does more than the HMAC: it splits and decodes the token, reads the header and the claims, " +
+			"HS256 guard / bare HMAC-SHA256 (2.8× before this round): the guard does more than the HMAC: it splits and decodes the token, reads the header and the claims, " +
 				"applies the rules and asks the revocation store; at about 0.6 µs for the HMAC, each 0.1 µs of that is 0.17×. " +
 				"`go test -run '^$' -bench 'RequireFresh/HS256' -cpuprofile cpu.out` in the core shows where the rest goes (the claims reader most)."},
 		{"RequireFresh EdDSA / bare ed25519.Verify", r.ratio("Verify", "EdDSA", "freshtoken-RequireFresh", "raw"), "≤", 1.05, "×", ""},
