@@ -479,7 +479,16 @@ func (r *report) markdown(w *strings.Builder, chart string) {
 		p("| load average when written | %s |\n", strings.Join(strings.Fields(string(la))[:3], " "))
 	}
 	p("\n")
+	r.targetsSection(p)
+	r.ratiosSection(p, chart)
+	r.casesSection(p)
+	r.parallelSection(p)
+	r.storeSection(p)
+	p("## Rerun\n\n```sh\ncd bench && ./run.sh   # ROUNDS=7 BENCHTIME=150ms by default\n```\n")
+}
 
+// targetsSection writes the targets, met or not, and why each miss missed.
+func (r *report) targetsSection(p func(string, ...any)) {
 	p("## Targets\n\n| target | measured | limit | met |\n|---|---:|---:|:-:|\n")
 	var missed []string
 	timing := false // a timing target was missed
@@ -513,7 +522,10 @@ func (r *report) markdown(w *strings.Builder, chart string) {
 			p("(see the load average above); rerun on a quiet machine before drawing conclusions.\n\n")
 		}
 	}
+}
 
+// ratiosSection writes freshtoken's time over each library's.
+func (r *report) ratiosSection(p func(string, ...any), chart string) {
 	p("## Ratios (freshtoken time / other time; below 1 means freshtoken is faster)\n\n")
 	p("![ratios](%s)\n\n", chart)
 	p("| freshtoken | alg |")
@@ -543,7 +555,10 @@ func (r *report) markdown(w *strings.Builder, chart string) {
 	p("The raw cases are the bare primitive alone on the same signing input: one HMAC, ")
 	p("`ed25519.Verify`, SHA-256 plus `ecdsa.VerifyASN1`, or RSA PKCS #1 v1.5 or PSS (two signatures for a login; ")
 	p("one verification and one signature for a refresh).\n\n")
+}
 
+// casesSection writes every sequential case's own figures.
+func (r *report) casesSection(p func(string, ...any)) {
 	p("## Every case\n\n| operation | alg | case | ns/op | B/op | allocs/op |\n|---|---|---|---:|---:|---:|\n")
 	for _, k := range r.rs.order {
 		if k.procs != r.procs || k.group == "ParallelVerify" {
@@ -553,11 +568,6 @@ func (r *report) markdown(w *strings.Builder, chart string) {
 		p("| %s | %s | %s | %s | %.0f | %.0f |\n", k.group, k.alg, k.name, fmtNs(s.ns), s.bytes, s.allocs)
 	}
 	p("\n")
-
-	r.parallelSection(p)
-	r.storeSection(p)
-
-	p("## Rerun\n\n```sh\ncd bench && ./run.sh   # ROUNDS=7 BENCHTIME=150ms by default\n```\n")
 }
 
 func (r *report) runs() int {
