@@ -123,7 +123,7 @@ func newFlaskFormat(cfg *Config, sk *signingKey) (*flaskFormat, error) {
 		freshFor: cfg.FreshFor,
 		s: claimSchema{
 			identity:     id,
-			required:     hasExp | hasIat | hasJti | hasSub,
+			required:     hasExp | hasIat | hasJti, // the identity is checked with the rules, in Flask's order
 			known:        flaskClaims,
 			defaultType:  AccessToken, // Flask-JWT-Extended fills in type=access
 			freshTimes:   true,

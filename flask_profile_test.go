@@ -162,6 +162,11 @@ func TestFlaskProfileReadsTokens(t *testing.T) {
 			guard:   access, wantErr: freshtoken.ErrExpired,
 		},
 		{
+			name: "future token without identity", reason: `PyJWT checks iat before Flask-JWT-Extended looks for the identity`,
+			payload: `{"fresh":true,"iat":9999999999,"jti":"j1","type":"access","exp":9999999999}`,
+			guard:   access, wantErr: freshtoken.ErrNotYetValid,
+		},
+		{
 			name: "expired token without identity", reason: `Flask decodes an expired token again without exp and answers "Missing claim"`,
 			payload: `{"fresh":true,"iat":$iat,"jti":"j1","type":"access","nbf":$iat,"exp":$now}`,
 			guard:   access, wantErr: freshtoken.ErrInvalidClaims,
