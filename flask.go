@@ -3,7 +3,6 @@ package freshtoken
 import (
 	"encoding/base64"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 )
@@ -105,15 +104,13 @@ type flaskFormat struct {
 // application's. "sid" is freshtoken's session link.
 const flaskClaims = hasExp | hasIat | hasNbf | hasJti | hasSid | hasType | hasFresh | hasCSRF | hasIss | hasAud
 
-// flaskNames are their names, which the identity claim may not take.
-var flaskNames = []string{"exp", "iat", "nbf", "jti", "sid", "type", "fresh", "csrf", "iss", "aud"}
 
 func newFlaskFormat(cfg *Config, sk *signingKey) (*flaskFormat, error) {
 	id := cfg.Flask.IdentityClaim
 	if id == "" {
 		id = "sub"
 	}
-	if slices.Contains(flaskNames, id) {
+	if claimBit(id)&flaskClaims != 0 {
 		return nil, withDetail(ErrInvalidConfig, fmt.Sprintf("FlaskOptions.IdentityClaim %q names a claim the profile already uses", id))
 	}
 	if !plainName(id) {
