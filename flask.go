@@ -104,7 +104,6 @@ type flaskFormat struct {
 // application's. "sid" is freshtoken's session link.
 const flaskClaims = hasExp | hasIat | hasNbf | hasJti | hasSid | hasType | hasFresh | hasCSRF | hasIss | hasAud
 
-
 func newFlaskFormat(cfg *Config, sk *signingKey) (*flaskFormat, error) {
 	id := cfg.Flask.IdentityClaim
 	if id == "" {
