@@ -59,6 +59,13 @@ var (
 	// errors.Is also matches, say, context.DeadlineExceeded.
 	ErrStoreUnavailable = errors.New("freshtoken: revocation store unavailable")
 
+	// ErrKeysUnavailable: a Verifier started without waiting for its JWK
+	// Set (VerifierConfig.StartWithoutKeys) has not fetched it yet, so it
+	// cannot check any token. The token is refused; it is not known to be
+	// bad, so an HTTP layer answers 503, not 401. The last fetch's error is
+	// wrapped too.
+	ErrKeysUnavailable = errors.New("freshtoken: signing keys not available yet")
+
 	// ErrInvalidKey: Config.Key or one of Config.VerifyKeys cannot be used,
 	// or a remote JWK Set holds no usable key (returned by New and
 	// NewVerifier).
