@@ -52,7 +52,7 @@ func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Pair, erro
 			return nil, err
 		}
 		return &Pair{
-			Access: at, Refresh: refreshToken, AccessExpiresAt: access.expiresAt, RefreshExpiresAt: rc.ExpiresAt,
+			Access: at, Refresh: refreshToken, IssuedAt: access.issuedAt, AccessExpiresAt: access.expiresAt, RefreshExpiresAt: rc.ExpiresAt,
 			AccessCSRF: access.csrf, RefreshCSRF: rc.CSRF,
 		}, nil
 	}

@@ -29,7 +29,7 @@ func TestRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Refresh: %v", err)
 	}
-	wantPair := &Pair{Refresh: login.Refresh, AccessExpiresAt: now.Add(15 * time.Minute), RefreshExpiresAt: login.RefreshExpiresAt}
+	wantPair := &Pair{Refresh: login.Refresh, IssuedAt: now, AccessExpiresAt: now.Add(15 * time.Minute), RefreshExpiresAt: login.RefreshExpiresAt}
 	if diff := cmp.Diff(wantPair, pair, cmpopts.IgnoreFields(Pair{}, "Access")); diff != "" {
 		t.Errorf("Refresh() pair (-want +got):\n%s", diff)
 	}

@@ -32,8 +32,12 @@ func (t TokenType) String() string {
 
 // Pair is what a login (Issue) or a refresh returns.
 type Pair struct {
-	Access           string
-	Refresh          string
+	Access  string
+	Refresh string
+	// IssuedAt is the access token's "iat": when the Manager made it, by
+	// its clock, in whole seconds. AccessExpiresAt minus IssuedAt is the
+	// access token's lifetime, an OAuth 2.0 token response's "expires_in".
+	IssuedAt         time.Time
 	AccessExpiresAt  time.Time
 	RefreshExpiresAt time.Time
 	// AccessCSRF and RefreshCSRF are the tokens' "csrf" claims, the values
@@ -270,7 +274,7 @@ func (m *Manager) signPair(access, refresh *tokenFields) (*Pair, error) {
 		return nil, err
 	}
 	return &Pair{
-		Access: at, Refresh: rt, AccessExpiresAt: access.expiresAt, RefreshExpiresAt: refresh.expiresAt,
+		Access: at, Refresh: rt, IssuedAt: access.issuedAt, AccessExpiresAt: access.expiresAt, RefreshExpiresAt: refresh.expiresAt,
 		AccessCSRF: access.csrf, RefreshCSRF: refresh.csrf,
 	}, nil
 }

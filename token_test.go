@@ -33,21 +33,21 @@ func TestIssue(t *testing.T) {
 	}{
 		{
 			name:        "defaults",
-			wantPair:    Pair{AccessExpiresAt: at.Add(15 * time.Minute), RefreshExpiresAt: at.Add(30 * 24 * time.Hour)},
+			wantPair:    Pair{IssuedAt: at, AccessExpiresAt: at.Add(15 * time.Minute), RefreshExpiresAt: at.Add(30 * 24 * time.Hour)},
 			wantAccess:  &Claims{Type: AccessToken, Subject: "user-42", IssuedAt: at, ExpiresAt: at.Add(15 * time.Minute), AuthTime: at, Fresh: true},
 			wantRefresh: &Claims{Type: RefreshToken, Subject: "user-42", IssuedAt: at, ExpiresAt: at.Add(30 * 24 * time.Hour), AuthTime: at},
 		},
 		{
 			name:        "issuer, audience and TTLs",
 			cfg:         Config{Issuer: "https://auth.example.com", Audience: "api", AccessTTL: 5 * time.Minute, RefreshTTL: 12 * time.Hour},
-			wantPair:    Pair{AccessExpiresAt: at.Add(5 * time.Minute), RefreshExpiresAt: at.Add(12 * time.Hour)},
+			wantPair:    Pair{IssuedAt: at, AccessExpiresAt: at.Add(5 * time.Minute), RefreshExpiresAt: at.Add(12 * time.Hour)},
 			wantAccess:  &Claims{Type: AccessToken, Subject: "user-42", Issuer: "https://auth.example.com", Audience: []string{"api"}, IssuedAt: at, ExpiresAt: at.Add(5 * time.Minute), AuthTime: at, Fresh: true},
 			wantRefresh: &Claims{Type: RefreshToken, Subject: "user-42", Issuer: "https://auth.example.com", Audience: []string{"api"}, IssuedAt: at, ExpiresAt: at.Add(12 * time.Hour), AuthTime: at},
 		},
 		{
 			name:     "extra claims in both tokens",
 			opts:     []IssueOption{WithClaims(map[string]any{"role": "admin", "tenant": 7, "perms": []string{"read", "write"}, "org": map[string]any{"id": "o1", "plan": nil}})},
-			wantPair: Pair{AccessExpiresAt: at.Add(15 * time.Minute), RefreshExpiresAt: at.Add(30 * 24 * time.Hour)},
+			wantPair: Pair{IssuedAt: at, AccessExpiresAt: at.Add(15 * time.Minute), RefreshExpiresAt: at.Add(30 * 24 * time.Hour)},
 			wantAccess: &Claims{Type: AccessToken, Subject: "user-42", IssuedAt: at, ExpiresAt: at.Add(15 * time.Minute), AuthTime: at, Fresh: true,
 				Extra: map[string]any{"role": "admin", "tenant": 7.0, "perms": []any{"read", "write"}, "org": map[string]any{"id": "o1", "plan": nil}}},
 			wantRefresh: &Claims{Type: RefreshToken, Subject: "user-42", IssuedAt: at, ExpiresAt: at.Add(30 * 24 * time.Hour), AuthTime: at,
@@ -56,14 +56,14 @@ func TestIssue(t *testing.T) {
 		{
 			name:        "empty WithClaims adds nothing",
 			opts:        []IssueOption{WithClaims(nil), WithClaims(map[string]any{})},
-			wantPair:    Pair{AccessExpiresAt: at.Add(15 * time.Minute), RefreshExpiresAt: at.Add(30 * 24 * time.Hour)},
+			wantPair:    Pair{IssuedAt: at, AccessExpiresAt: at.Add(15 * time.Minute), RefreshExpiresAt: at.Add(30 * 24 * time.Hour)},
 			wantAccess:  &Claims{Type: AccessToken, Subject: "user-42", IssuedAt: at, ExpiresAt: at.Add(15 * time.Minute), AuthTime: at, Fresh: true},
 			wantRefresh: &Claims{Type: RefreshToken, Subject: "user-42", IssuedAt: at, ExpiresAt: at.Add(30 * 24 * time.Hour), AuthTime: at},
 		},
 		{
 			name:        "WithCSRF",
 			opts:        []IssueOption{WithCSRF()},
-			wantPair:    Pair{AccessExpiresAt: at.Add(15 * time.Minute), RefreshExpiresAt: at.Add(30 * 24 * time.Hour)},
+			wantPair:    Pair{IssuedAt: at, AccessExpiresAt: at.Add(15 * time.Minute), RefreshExpiresAt: at.Add(30 * 24 * time.Hour)},
 			wantAccess:  &Claims{Type: AccessToken, Subject: "user-42", IssuedAt: at, ExpiresAt: at.Add(15 * time.Minute), AuthTime: at, Fresh: true},
 			wantRefresh: &Claims{Type: RefreshToken, Subject: "user-42", IssuedAt: at, ExpiresAt: at.Add(30 * 24 * time.Hour), AuthTime: at},
 			wantCSRF:    true,
