@@ -10,9 +10,10 @@ import (
 // BearerToken returns the token of the request's "Authorization: Bearer
 // <token>" header (RFC 6750 §2.1). The scheme is matched without regard to
 // case and may be followed by several spaces; exactly one token must follow.
-// No Authorization header, or one with another scheme (Basic, ...), fails
-// with ErrNoToken; a header that is not valid credentials, has no token or
-// more than one, or appears twice fails with freshtoken.ErrMalformed.
+// No Authorization header, or one with another scheme (Basic, JWT, ...),
+// fails with ErrNoToken, whose text names the scheme that came; a header
+// that is not valid credentials, has no token or more than one, or appears
+// twice fails with freshtoken.ErrMalformed.
 func BearerToken(r *http.Request) (string, error) {
 	tok, err := bearerToken(r.Header)
 	if err == nil && tok == "" {
@@ -21,9 +22,10 @@ func BearerToken(r *http.Request) (string, error) {
 	return tok, err
 }
 
-var errNoBearer = newError(ErrNoToken, "no Authorization header with the Bearer scheme")
+var errNoBearer = newError(ErrNoToken, "no Authorization header")
 
-// bearerToken is BearerToken, with "" and no error when there is no bearer token.
+// bearerToken is BearerToken, with "" and no error when there is no
+// Authorization header.
 func bearerToken(h http.Header) (string, error) {
 	values := h["Authorization"]
 	switch len(values) {
@@ -39,7 +41,7 @@ func bearerToken(h http.Header) (string, error) {
 		return "", newError(freshtoken.ErrMalformed, "the Authorization header is not valid credentials")
 	}
 	if !strings.EqualFold(scheme, "Bearer") {
-		return "", nil // another scheme: RFC 6750 §3.1 treats it as no token
+		return "", &schemeError{scheme: scheme} // RFC 6750 §3.1: no token
 	}
 	tok := strings.TrimLeft(rest, " ")
 	if !isB64Token(tok) {
@@ -47,6 +49,23 @@ func bearerToken(h http.Header) (string, error) {
 	}
 	return tok, nil
 }
+
+// schemeError is the ErrNoToken of an Authorization header with another
+// scheme. It names the scheme because "JWT <token>" and "Token <token>" are
+// common client mistakes that a bare "no token" would hide; ResponseFor
+// gives it its own description for the same reason. The scheme is an RFC
+// 9110 token, so it cannot break a log line; a long one is cut.
+type schemeError struct{ scheme string }
+
+func (e *schemeError) Error() string {
+	s := e.scheme
+	if len(s) > 32 {
+		s = s[:32] + "..."
+	}
+	return ErrNoToken.Error() + `: the Authorization header uses the scheme "` + s + `"; send "Authorization: Bearer <token>"`
+}
+
+func (e *schemeError) Unwrap() error { return ErrNoToken }
 
 // isToken reports whether s is an RFC 9110 token (an auth-scheme, a header name).
 func isToken(s string) bool {

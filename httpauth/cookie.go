@@ -2,6 +2,7 @@ package httpauth
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,7 +48,9 @@ type CookieConfig struct {
 	// be empty with HostPrefix.
 	Domain string
 	// SameSite is the cookies' SameSite attribute. Zero: http.SameSiteLaxMode.
-	// http.SameSiteNoneMode cannot be combined with Insecure.
+	// http.SameSiteNoneMode cannot be combined with Insecure, and New
+	// refuses a value net/http does not define rather than let it drop the
+	// attribute from every cookie.
 	SameSite http.SameSite
 	// Insecure drops the Secure attribute, so browsers also send the
 	// cookies over plain http, where anyone on the path can read them. Only
@@ -118,35 +121,63 @@ func (c CookieConfig) withDefaults() (CookieConfig, error) {
 			*name = hostPrefix + *name
 		}
 	}
-	names := []string{c.AccessName, c.RefreshName, c.AccessCSRFName, c.RefreshCSRFName}
-	for i, name := range names {
-		probe := http.Cookie{Name: name, Value: "x", Path: c.RefreshPath, Domain: c.Domain}
-		if err := probe.Valid(); err != nil {
-			return c, newError(freshtoken.ErrInvalidConfig, "Cookies: "+err.Error())
+	if err := c.checkNames(); err != nil {
+		return c, err
+	}
+	return c, c.checkAttributes()
+}
+
+// checkNames refuses a name no cookie can carry, two cookies of one name,
+// and a prefixed name whose rules the other fields break, naming the field.
+func (c *CookieConfig) checkNames() error {
+	names := []struct{ field, name string }{
+		{"AccessName", c.AccessName}, {"RefreshName", c.RefreshName},
+		{"AccessCSRFName", c.AccessCSRFName}, {"RefreshCSRFName", c.RefreshCSRFName},
+	}
+	for i, n := range names {
+		if !isToken(n.name) {
+			return newError(freshtoken.ErrInvalidConfig, "Cookies."+n.field+" "+strconv.Quote(n.name)+" is not a valid cookie name")
 		}
 		for _, other := range names[:i] {
-			if name == other {
-				return c, newError(freshtoken.ErrInvalidConfig, "Cookies: two cookies are named "+name)
+			if n.name == other.name {
+				return newError(freshtoken.ErrInvalidConfig, "Cookies."+other.field+" and Cookies."+n.field+" are both "+strconv.Quote(n.name))
 			}
 		}
 		path := "/"
-		if name == c.RefreshName {
+		if n.field == "RefreshName" {
 			path = c.RefreshPath
 		}
-		if err := c.checkNamePrefix(name, path); err != nil {
-			return c, err
+		if err := c.checkNamePrefix(n.name, path); err != nil {
+			return err
 		}
 	}
-	if !strings.HasPrefix(c.RefreshPath, "/") {
-		return c, newError(freshtoken.ErrInvalidConfig, `Cookies.RefreshPath must start with "/"`)
+	return nil
+}
+
+// checkAttributes refuses attribute values browsers would not take, naming
+// the field: net/http drops a bad one with a log line and sends the cookie
+// without it, so the mistake would surface as a login that seems not to stick.
+func (c *CookieConfig) checkAttributes() error {
+	probe := http.Cookie{Name: "x", Value: "x"}
+	if probe.Path = c.RefreshPath; !strings.HasPrefix(c.RefreshPath, "/") || probe.Valid() != nil {
+		return newError(freshtoken.ErrInvalidConfig, "Cookies.RefreshPath "+strconv.Quote(c.RefreshPath)+` must start with "/" and be a valid cookie path`)
+	}
+	if probe.Path, probe.Domain = "", c.Domain; probe.Valid() != nil {
+		return newError(freshtoken.ErrInvalidConfig, "Cookies.Domain "+strconv.Quote(c.Domain)+" is not a valid cookie domain")
 	}
 	if !isToken(c.CSRFHeader) {
-		return c, newError(freshtoken.ErrInvalidConfig, "Cookies.CSRFHeader is not a valid header name")
+		return newError(freshtoken.ErrInvalidConfig, "Cookies.CSRFHeader "+strconv.Quote(c.CSRFHeader)+" is not a valid header name")
+	}
+	switch c.SameSite {
+	case http.SameSiteDefaultMode, http.SameSiteLaxMode, http.SameSiteStrictMode, http.SameSiteNoneMode:
+	default:
+		return newError(freshtoken.ErrInvalidConfig, "Cookies.SameSite is "+strconv.Itoa(int(c.SameSite))+
+			"; want 0 (Lax) or one of http.SameSiteDefaultMode, SameSiteLaxMode, SameSiteStrictMode, SameSiteNoneMode")
 	}
 	if c.SameSite == http.SameSiteNoneMode && c.Insecure {
-		return c, newError(freshtoken.ErrInvalidConfig, "browsers refuse SameSite=None cookies without Secure")
+		return newError(freshtoken.ErrInvalidConfig, "Cookies.SameSite http.SameSiteNoneMode cannot be combined with Cookies.Insecure: browsers refuse SameSite=None cookies without Secure")
 	}
-	return c, nil
+	return nil
 }
 
 // checkHostPrefix refuses the fields that would break the "__Host-" rules,
@@ -201,12 +232,18 @@ func hasPrefixFold(s, prefix string) bool {
 // Secure (unless Cookies.Insecure) and carries Cookies.SameSite.
 //
 // The Pair must come from Issue with freshtoken.WithCSRF, or from Refresh of
-// such a login's refresh token: a Pair without its CSRF values, or with a
-// value no cookie can hold, fails with freshtoken.ErrInvalidConfig, and
-// nothing is set. SetCookies does not verify the tokens: give it the Pair
-// the Manager returned.
+// such a login's refresh token: a nil Pair, a Pair without its CSRF values,
+// or with a value no cookie can hold, fails with freshtoken.ErrInvalidConfig,
+// and nothing is set. So does a Middleware whose Config.Sources lacks
+// FromCookie, which would never read the cookies: every request from the
+// browser would be answered 401 missing_token. SetCookies does not verify
+// the tokens: give it the Pair the Manager returned.
 func (mw *Middleware) SetCookies(w http.ResponseWriter, p *freshtoken.Pair) error {
 	switch {
+	case !mw.readsCookies:
+		return errCookiesUnread
+	case p == nil:
+		return errNilPair
 	case p.Access == "":
 		return errNoAccessToken
 	case p.AccessCSRF == "" || p.Refresh != "" && p.RefreshCSRF == "":
@@ -236,6 +273,8 @@ func (mw *Middleware) SetCookies(w http.ResponseWriter, p *freshtoken.Pair) erro
 }
 
 var (
+	errCookiesUnread = newError(freshtoken.ErrInvalidConfig, "SetCookies on a Middleware whose Config.Sources lacks FromCookie: it would never read the cookies, and every browser request would get 401 missing_token")
+	errNilPair       = newError(freshtoken.ErrInvalidConfig, "SetCookies needs a Pair, not a nil Pair")
 	errNoAccessToken = newError(freshtoken.ErrInvalidConfig, "SetCookies needs a Pair with an access token")
 	errNoCSRFValue   = newError(freshtoken.ErrInvalidConfig, `the Pair has no CSRF values; issue it WithCSRF to keep its tokens in cookies`)
 )

@@ -3,6 +3,7 @@ package httpauth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -225,7 +226,7 @@ func TestSetCookiesAttributes(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		mw := newWebMiddleware(t, m, Config{Cookies: tt.cfg})
+		mw := newWebMiddleware(t, m, Config{Sources: []Source{FromCookie}, Cookies: tt.cfg})
 		rec := httptest.NewRecorder()
 		if err := mw.SetCookies(rec, p); err != nil {
 			t.Fatal(err)
@@ -275,7 +276,7 @@ func derefCookies(cs []*http.Cookie) []http.Cookie {
 // and sets nothing when one is missing.
 func TestSetCookiesPairs(t *testing.T) {
 	m, _ := newTestManager(t, freshtoken.Config{})
-	mw := newWebMiddleware(t, m, Config{})
+	mw := newWebMiddleware(t, m, Config{Sources: []Source{FromCookie}})
 	p := mustIssue(t, m, "user-1", freshtoken.WithCSRF())
 	tests := []struct {
 		name    string
@@ -496,6 +497,100 @@ func TestCookieConfigPrefixes(t *testing.T) {
 			if !strings.Contains(err.Error(), word) {
 				t.Errorf("%s: error %q does not mention %s (%s)", tt.name, err, word, tt.reason)
 			}
+		}
+	}
+}
+
+// TestSetCookiesMisuse checks the calls SetCookies refuses before it sets
+// anything: a nil Pair (which used to panic), and any Pair on a Middleware
+// that does not read cookies, where every browser request would then get
+// 401 missing_token.
+func TestSetCookiesMisuse(t *testing.T) {
+	m, _ := newTestManager(t, freshtoken.Config{})
+	p := mustIssue(t, m, "user-1", freshtoken.WithCSRF())
+	withCookies := newWebMiddleware(t, m, Config{Sources: []Source{FromCookie}})
+	headerOnly := newWebMiddleware(t, m, Config{})
+	tests := []struct {
+		name    string
+		mw      *Middleware
+		pair    *freshtoken.Pair
+		mention string // in the error text
+		reason  string
+	}{
+		{"nil pair", withCookies, nil, "nil Pair", "used to panic"},
+		{"no FromCookie", headerOnly, p, "FromCookie", "the cookies would never be read"},
+	}
+	for _, tt := range tests {
+		rec := httptest.NewRecorder()
+		var err error
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("panic: %v", r)
+				}
+			}()
+			err = tt.mw.SetCookies(rec, tt.pair)
+		}()
+		if !errors.Is(err, freshtoken.ErrInvalidConfig) || !strings.Contains(err.Error(), tt.mention) {
+			t.Errorf("%s: SetCookies = %v, want ErrInvalidConfig naming %q (%s)", tt.name, err, tt.mention, tt.reason)
+		}
+		if n := len(rec.Result().Cookies()); n != 0 {
+			t.Errorf("%s: %d cookies set, want none", tt.name, n)
+		}
+	}
+}
+
+// TestCookiesCSRFErrorText checks that each way the CSRF check fails has
+// its own error text for the logs, while all match ErrCSRF and get the same
+// 403 body: a client learns nothing from the difference, an operator does.
+func TestCookiesCSRFErrorText(t *testing.T) {
+	m, _ := newTestManager(t, freshtoken.Config{})
+	var got error
+	mw := newWebMiddleware(t, m, Config{
+		Sources: []Source{FromCookie},
+		ErrorWriter: func(w http.ResponseWriter, r *http.Request, err error) {
+			got = err
+			ResponseFor("", err).Write(w)
+		},
+	})
+	bound := mustIssue(t, m, "user-1", freshtoken.WithCSRF())
+	unbound := mustIssue(t, m, "user-1")
+	claims, err := m.RequireAccess(context.Background(), bound.Access)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		token   string
+		csrf    []string // X-CSRF-TOKEN values
+		mention string   // in the error text
+	}{
+		{"no header", bound.Access, nil, "no X-Csrf-Token header"},
+		{"two headers", bound.Access, []string{claims.CSRF, claims.CSRF}, "2 X-Csrf-Token headers"},
+		{"mismatch", bound.Access, []string{tamper(claims.CSRF)}, "does not match"},
+		{"no csrf claim", unbound.Access, []string{claims.CSRF}, `no "csrf" claim`},
+	}
+	seen := map[string]string{}
+	for _, tt := range tests {
+		r := httptest.NewRequest("POST", "/", nil)
+		r.AddCookie(&http.Cookie{Name: "access_token_cookie", Value: tt.token})
+		if tt.csrf != nil {
+			r.Header["X-Csrf-Token"] = tt.csrf
+		}
+		rec := httptest.NewRecorder()
+		got = nil
+		mw.RequireAccess(whoami).ServeHTTP(rec, r)
+		if !errors.Is(got, ErrCSRF) || !strings.Contains(got.Error(), tt.mention) {
+			t.Errorf("%s: error %v; want ErrCSRF saying %q", tt.name, got, tt.mention)
+			continue
+		}
+		if other, dup := seen[got.Error()]; dup {
+			t.Errorf("%s: error text %q is the same as for %s", tt.name, got, other)
+		}
+		seen[got.Error()] = tt.name
+		want := answer{Status: 403, Body: errorBody("csrf_failed", "The CSRF header is missing or does not match the token")}
+		if a := (answer{Status: rec.Code, Challenge: rec.Header().Get("WWW-Authenticate"), Body: rec.Body.String()}); a != want {
+			t.Errorf("%s: got %+v, want the one 403 answer %+v", tt.name, a, want)
 		}
 	}
 }

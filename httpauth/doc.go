@@ -12,22 +12,33 @@
 // whose RequireAccess, RequireFresh, RequireLoginWithin and RequireRefresh
 // wrap handlers with the guards of the same names. A handler behind one reads
 // the claims with [ClaimsFromContext], and a refresh or logout endpoint the
-// token itself with [TokenFromContext].
+// token itself with [TokenFromContext]. [Middleware.OptionalAccess] serves
+// requests without a token too, and still refuses a bad one.
+//
+// Config.Sources says where to look for the token: [FromHeader] (the
+// default), [FromCookie], or a place of your own made with [FromFunc];
+// [SourceFromContext] tells which one held it. Config.PassPreflight lets
+// CORS preflight requests through to a CORS handler inside the guard.
+//
+// A login or refresh endpoint answers clients that keep their own tokens
+// with [WriteTokenResponse], an OAuth 2.0 token response (RFC 6749 §5.1).
 //
 // # Answers
 //
 // Refused requests get 401, never 422: an RFC 6750 challenge for a missing
 // or bad token, an RFC 9470 "insufficient_user_authentication" challenge when
 // a fresh login is needed, 403 when the CSRF check fails and 503 when the
-// revocation store cannot be asked. [ResponseFor] gives that mapping to
-// other frameworks, and Config.ErrorWriter replaces it.
+// revocation store or the signing keys cannot be had, with Retry-After.
+// [ResponseFor] gives that mapping to other frameworks, and
+// Config.ErrorWriter replaces it.
 //
 // # Cookies
 //
 // Browser clients keep their tokens in cookies: issue with
 // freshtoken.WithCSRF, call [Middleware.SetCookies], and list [FromCookie]
-// in Config.Sources. State-changing requests that authenticate with a
-// cookie must repeat the token's CSRF value in a header (double submit).
+// in Config.Sources (SetCookies refuses to run without it). State-changing
+// requests that authenticate with a cookie must repeat the token's CSRF
+// value in a header (double submit).
 // [CookieConfig].HostPrefix keeps other subdomains from planting cookies.
 //
 // # Errors

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -81,6 +82,8 @@ func FuzzBearerToken(f *testing.F) {
 // It never panics and never answers 5xx; a request it lets through carries
 // a token the key signed, and when that token came from a cookie on an
 // unsafe method, the CSRF header matched the token's csrf claim.
+// OptionalAccess answers every request with a token as RequireAccess does,
+// and lets one through without claims only when it holds no token at all.
 func FuzzMiddleware(f *testing.F) {
 	m, pub, login, refreshed := fuzzManager(f)
 	mw, err := New(m, Config{Sources: []Source{FromCookie, FromHeader}})
@@ -104,6 +107,10 @@ func FuzzMiddleware(f *testing.F) {
 		{"PUT", "access_token_cookie=", csrf, "Bearer " + refreshed.Access},
 		{"PATCH", "access_token_cookie=\"" + login.Access + "\"", csrf, ""},
 		{"get", cookie, "", ""},
+		{"GET", "", "", "Bearer abc"},
+		{"GET", "", "", "JWT " + login.Access},
+		{"POST", "access_token_cookie=abc", "", ""},
+		{"OPTIONS", "", "", "Basic dXNlcjpwYXNz"},
 	} {
 		f.Add(s[0], s[1], s[2], s[3])
 	}
@@ -117,11 +124,21 @@ func FuzzMiddleware(f *testing.F) {
 		r.Header.Set("Authorization", authorization)
 		var got *freshtoken.Claims
 		var gotToken string
+		ran := false
 		h := mw.RequireAccess(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			got, gotToken = ClaimsFromContext(r.Context()), TokenFromContext(r.Context())
 		}))
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
+		opt := mw.OptionalAccess(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ran = true
+			if c := ClaimsFromContext(r.Context()); c == nil {
+				io.WriteString(w, "anonymous")
+			}
+		}))
+		optRec := httptest.NewRecorder()
+		opt.ServeHTTP(optRec, r)
+		checkOptional(t, r, rec, optRec, ran)
 		switch {
 		case rec.Code >= 500:
 			t.Fatalf("%s with cookies %q, CSRF %q, Authorization %q: status %d", method, cookies, csrfHeader, authorization, rec.Code)
@@ -142,4 +159,23 @@ func FuzzMiddleware(f *testing.F) {
 			t.Fatalf("%s from a cookie with CSRF header %q let through; the token's claim is %q", r.Method, csrfHeader, got.CSRF)
 		}
 	})
+}
+
+// checkOptional holds OptionalAccess's answer (opt) to RequireAccess's
+// (req) for the same request: an anonymous pass only where neither the
+// cookie nor the header held anything but "no token", and otherwise the
+// same answer.
+func checkOptional(t *testing.T, r *http.Request, req, opt *httptest.ResponseRecorder, ran bool) {
+	t.Helper()
+	cookie, cerr := cookieToken(r, "access_token_cookie")
+	header, herr := bearerToken(r.Header)
+	absent := cookie == "" && cerr == nil && header == "" && (herr == nil || errors.Is(herr, ErrNoToken))
+	switch {
+	case opt.Body.String() == "anonymous" && !absent:
+		t.Fatalf("OptionalAccess let a request through anonymously with cookie %q (%v), header token %q (%v)", cookie, cerr, header, herr)
+	case absent && (!ran || opt.Body.String() != "anonymous"):
+		t.Fatalf("OptionalAccess refused a request without a token: status %d", opt.Code)
+	case !absent && (opt.Code != req.Code || opt.Header().Get("WWW-Authenticate") != req.Header().Get("WWW-Authenticate")):
+		t.Fatalf("OptionalAccess answered %d %q, RequireAccess %d %q", opt.Code, opt.Header().Get("WWW-Authenticate"), req.Code, req.Header().Get("WWW-Authenticate"))
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -128,3 +129,33 @@ func (brokenStore) Lookup(context.Context, time.Time, string, string, string) (b
 func (brokenStore) Redeem(context.Context, time.Time, string, string, time.Time, time.Duration) (bool, error) {
 	return false, errDown
 }
+
+// record serves r with h through a recorder and reads the answer.
+func record(h http.Handler, r *http.Request) answer {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	return answer{Status: rec.Code, Challenge: rec.Header().Get("WWW-Authenticate"), Body: rec.Body.String()}
+}
+
+// invalidAnswer is the 401 invalid_token answer with desc, without a realm.
+func invalidAnswer(desc string) answer {
+	return answer{
+		Status:    401,
+		Challenge: `Bearer error="invalid_token", error_description="` + desc + `"`,
+		Body:      errorBody("invalid_token", desc),
+	}
+}
+
+// whoamiOrAnonymous answers with the claims and their Source, or
+// "anonymous" when a guard let the request through without claims.
+var whoamiOrAnonymous = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c := ClaimsFromContext(r.Context())
+	if c == nil {
+		fmt.Fprintf(w, "anonymous source=%s token=%q", SourceFromContext(r.Context()), TokenFromContext(r.Context()))
+		return
+	}
+	fmt.Fprintf(w, "%s %s source=%s", c.Type, c.Subject, SourceFromContext(r.Context()))
+})
+
+// noToken is a FromFunc extractor that never finds a token.
+func noToken(*http.Request) (string, error) { return "", nil }

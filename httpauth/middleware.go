@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -39,19 +40,6 @@ type Guard interface {
 
 var _ Guard = (*freshtoken.Manager)(nil)
 
-// Source is a place in a request where a Middleware looks for a token.
-type Source uint8
-
-const (
-	// FromHeader reads "Authorization: Bearer <token>" (RFC 6750 §2.1), as
-	// BearerToken does.
-	FromHeader Source = iota + 1
-	// FromCookie reads the access or refresh cookie that
-	// Middleware.SetCookies writes. A token from a cookie must also pass the
-	// double-submit CSRF check on requests whose method is not safe.
-	FromCookie
-)
-
 // Config configures New. The zero value of every field means the default
 // stated beside it.
 type Config struct {
@@ -62,7 +50,9 @@ type Config struct {
 	// Sources are the places to look for a token, in order. The first place
 	// that holds one decides: if that token fails, the others are not tried.
 	// Zero: FromHeader only. Add FromCookie only for browser clients, with
-	// SetCookies and the CSRF header in place.
+	// SetCookies and the CSRF header in place; SetCookies refuses to run
+	// without it. FromFunc makes a place of your own, such as a query
+	// parameter for WebSocket handshakes; read its warning first.
 	Sources []Source
 
 	// Cookies names and shapes the cookies of FromCookie and SetCookies.
@@ -72,17 +62,36 @@ type Config struct {
 	// ResponseFor(Realm, err).Write(w). Replace it to log, or to answer in
 	// another format; ResponseFor tells which status and challenge fit err.
 	ErrorWriter func(w http.ResponseWriter, r *http.Request, err error)
+
+	// PassPreflight lets CORS preflight requests (OPTIONS with an
+	// Access-Control-Request-Method header) through every guard untouched,
+	// to the next handler with no claims in the context. Browsers send a
+	// preflight without credentials before a cross-origin request with an
+	// Authorization header, so a guard would refuse it and the real request
+	// would never be made. Set it when the CORS handler sits inside the
+	// guard (mw.RequireAccess(cors(h))) or the router hands OPTIONS to the
+	// guarded route. Zero: false, preflights are refused like any request
+	// without a token.
+	//
+	// It is off by default because it lets a request from anyone reach the
+	// handler: one that does not answer OPTIONS itself (through the CORS
+	// handler) runs unauthenticated, with nil ClaimsFromContext. Putting the
+	// CORS handler outside the guard (cors(mw.RequireAccess(h))) needs no
+	// option: it answers preflights before they reach the guard.
+	PassPreflight bool
 }
 
 // Middleware guards http.Handlers with a Guard's checks, for net/http and
 // any router that takes http.Handler middleware. It is safe for concurrent use.
 type Middleware struct {
-	g          Guard
-	realm      string
-	sources    []Source
-	cookies    CookieConfig
-	csrfHeader string // canonical form of cookies.CSRFHeader
-	writeError func(http.ResponseWriter, *http.Request, error)
+	g             Guard
+	realm         string
+	sources       []Source
+	readsCookies  bool // FromCookie is among sources
+	cookies       CookieConfig
+	csrfHeader    string // canonical form of cookies.CSRFHeader
+	writeError    func(http.ResponseWriter, *http.Request, error)
+	passPreflight bool
 }
 
 // New checks cfg and returns the middleware that guards handlers with g.
@@ -92,7 +101,7 @@ func New(g Guard, cfg Config) (*Middleware, error) {
 		panic("httpauth: New needs a Guard: a Manager from freshtoken.New, or what freshtoken.NewVerifier returns")
 	}
 	if !printable(cfg.Realm) {
-		return nil, newError(freshtoken.ErrInvalidConfig, "Realm must be printable ASCII")
+		return nil, newError(freshtoken.ErrInvalidConfig, "Realm must be printable ASCII, not "+strconv.Quote(cfg.Realm))
 	}
 	sources, err := checkSources(cfg.Sources)
 	if err != nil {
@@ -103,12 +112,14 @@ func New(g Guard, cfg Config) (*Middleware, error) {
 		return nil, err
 	}
 	mw := &Middleware{
-		g:          g,
-		realm:      cfg.Realm,
-		sources:    sources,
-		cookies:    cookies,
-		csrfHeader: http.CanonicalHeaderKey(cookies.CSRFHeader),
-		writeError: cfg.ErrorWriter,
+		g:             g,
+		realm:         cfg.Realm,
+		sources:       sources,
+		readsCookies:  slices.Contains(sources, FromCookie),
+		cookies:       cookies,
+		csrfHeader:    http.CanonicalHeaderKey(cookies.CSRFHeader),
+		writeError:    cfg.ErrorWriter,
+		passPreflight: cfg.PassPreflight,
 	}
 	if mw.writeError == nil {
 		mw.writeError = func(w http.ResponseWriter, _ *http.Request, err error) {
@@ -116,24 +127,6 @@ func New(g Guard, cfg Config) (*Middleware, error) {
 		}
 	}
 	return mw, nil
-}
-
-// checkSources returns a copy of sources, or the default, once checked.
-func checkSources(sources []Source) ([]Source, error) {
-	if len(sources) == 0 {
-		return []Source{FromHeader}, nil
-	}
-	seen := map[Source]bool{}
-	for _, s := range sources {
-		if s != FromHeader && s != FromCookie {
-			return nil, newError(freshtoken.ErrInvalidConfig, "unknown Source "+strconv.Itoa(int(s)))
-		}
-		if seen[s] {
-			return nil, newError(freshtoken.ErrInvalidConfig, "Sources lists a place twice")
-		}
-		seen[s] = true
-	}
-	return append([]Source(nil), sources...), nil
 }
 
 func printable(s string) bool {
@@ -150,6 +143,25 @@ func printable(s string) bool {
 // ClaimsFromContext; a refused request gets the ErrorWriter's answer.
 func (mw *Middleware) RequireAccess(next http.Handler) http.Handler {
 	return mw.guard(next, freshtoken.AccessToken, mw.g.RequireAccess)
+}
+
+// OptionalAccess is RequireAccess for pages that serve everyone but show
+// more to a logged-in user. A request in which no Source finds a token goes
+// through with nil ClaimsFromContext; one with a token goes through only if
+// RequireAccess would let it, and is otherwise refused as RequireAccess
+// refuses it: an invalid, expired or revoked token, a token from a cookie
+// that fails the CSRF check, and a store that cannot be asked all get the
+// ErrorWriter's answer, never an anonymous pass. A client holding a bad
+// token is told so, as Flask-JWT-Extended's jwt_required(optional=True)
+// tells it: one with an expired token learns to refresh it instead of
+// seeing the page as a stranger, and a handler never has to ask whether
+// nil claims meant "no token" or "a token that failed".
+//
+// "No token" means what ErrNoToken means: an Authorization header with
+// another scheme (say Basic, from a proxy in front of a staging site)
+// counts as none, while a broken header or two cookies of one name do not.
+func (mw *Middleware) OptionalAccess(next http.Handler) http.Handler {
+	return mw.wrap(next, freshtoken.AccessToken, mw.g.RequireAccess, true)
 }
 
 // RequireFresh lets a request through only with a fresh access token
@@ -194,65 +206,64 @@ func (mw *Middleware) WriteError(w http.ResponseWriter, r *http.Request, err err
 type checkFunc func(ctx context.Context, token string) (*freshtoken.Claims, error)
 
 func (mw *Middleware) guard(next http.Handler, want freshtoken.TokenType, check checkFunc) http.Handler {
+	return mw.wrap(next, want, check, false)
+}
+
+// wrap is every guard's handler. With anonymous set, a request in which no
+// Source found a token goes on without claims; one with a token goes on only
+// if the token passes.
+func (mw *Middleware) wrap(next http.Handler, want freshtoken.TokenType, check checkFunc, anonymous bool) http.Handler {
 	if next == nil {
 		panic("httpauth: middleware needs a handler to wrap")
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, c, err := mw.authenticate(r, want, check)
+		if mw.passPreflight && isPreflight(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		tok, src, err := mw.extract(r, want)
+		if anonymous && src == (Source{}) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		var a *auth
+		if err == nil {
+			a, err = mw.authenticate(r, tok, src, want, check)
+		}
 		if err != nil {
 			mw.writeError(w, r, err)
 			return
 		}
-		ctx := context.WithValue(r.Context(), authKey{}, &auth{claims: c, token: tok})
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), authKey{}, a)))
 	})
+}
+
+// isPreflight reports whether r is a CORS preflight (Fetch standard,
+// "CORS-preflight request"): OPTIONS with Access-Control-Request-Method.
+// A plain OPTIONS request is not one and gets no pass.
+func isPreflight(r *http.Request) bool {
+	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 }
 
 var errNoClaims = newError(freshtoken.ErrInvalidConfig, "the Guard returned neither claims nor an error")
 
-// authenticate finds the token, runs the guard and, for a cookie, the CSRF
-// check. The CSRF check comes last so that a request without a valid token
-// is told so (401) rather than about CSRF (403).
-func (mw *Middleware) authenticate(r *http.Request, want freshtoken.TokenType, check checkFunc) (string, *freshtoken.Claims, error) {
-	tok, fromCookie, err := mw.extract(r, want)
-	if err != nil {
-		return "", nil, err
-	}
+// authenticate runs the guard on the token src found and, for a cookie,
+// the CSRF check. The CSRF check comes last so that a request without a
+// valid token is told so (401) rather than about CSRF (403).
+func (mw *Middleware) authenticate(r *http.Request, tok string, src Source, want freshtoken.TokenType, check checkFunc) (*auth, error) {
 	c, err := check(r.Context(), tok)
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	if c == nil { // a Guard that breaks its contract refuses, never lets through
-		return "", nil, errNoClaims
+		return nil, errNoClaims
 	}
-	if fromCookie && !safeMethod(r.Method) {
-		if err := mw.checkCSRF(r, c); err != nil {
-			return "", nil, err
+	if src == FromCookie && !safeMethod(r.Method) {
+		if err := mw.checkCSRF(r, want, c); err != nil {
+			return nil, err
 		}
 	}
-	return tok, c, nil
-}
-
-var errNoToken = newError(ErrNoToken, "none in the places the middleware looks")
-
-// extract returns the token from the first configured place that holds one.
-func (mw *Middleware) extract(r *http.Request, want freshtoken.TokenType) (tok string, fromCookie bool, err error) {
-	for _, s := range mw.sources {
-		switch s {
-		case FromHeader:
-			tok, err = bearerToken(r.Header)
-		case FromCookie:
-			name := mw.cookies.AccessName
-			if want == freshtoken.RefreshToken {
-				name = mw.cookies.RefreshName
-			}
-			tok, err = cookieToken(r, name)
-		}
-		if err != nil || tok != "" {
-			return tok, s == FromCookie, err
-		}
-	}
-	return "", false, errNoToken
+	return &auth{claims: c, token: tok, src: src}, nil
 }
 
 // safeMethod reports whether the method is safe (RFC 9110 §9.2.1): such
@@ -265,24 +276,23 @@ func safeMethod(method string) bool {
 	return false
 }
 
-var (
-	errCSRFUnbound  = newError(ErrCSRF, `the token has no "csrf" claim; issue it WithCSRF to use it from a cookie`)
-	errCSRFMissing  = newError(ErrCSRF, "no CSRF header, or more than one")
-	errCSRFMismatch = newError(ErrCSRF, "the CSRF header does not match the token")
-)
-
 // checkCSRF is the double-submit check: the header must repeat the token's
-// "csrf" claim, which only a page that can read the CSRF cookie knows.
-func (mw *Middleware) checkCSRF(r *http.Request, c *freshtoken.Claims) error {
+// "csrf" claim, which only a page that can read the CSRF cookie knows. Each
+// failure has its own text, for the logs; the client gets one answer.
+func (mw *Middleware) checkCSRF(r *http.Request, want freshtoken.TokenType, c *freshtoken.Claims) error {
 	if c.CSRF == "" {
-		return errCSRFUnbound
+		return newError(ErrCSRF, "the "+want.String()+` token has no "csrf" claim; issue it WithCSRF to use it from a cookie`)
 	}
 	values := r.Header[mw.csrfHeader]
-	if len(values) != 1 {
-		return errCSRFMissing
+	switch len(values) {
+	case 0:
+		return newError(ErrCSRF, "no "+mw.csrfHeader+" header on a "+r.Method+" request with the "+want.String()+" token in a cookie")
+	case 1:
+	default:
+		return newError(ErrCSRF, strconv.Itoa(len(values))+" "+mw.csrfHeader+" headers; send exactly one")
 	}
 	if subtle.ConstantTimeCompare([]byte(values[0]), []byte(c.CSRF)) != 1 {
-		return errCSRFMismatch
+		return newError(ErrCSRF, "the "+mw.csrfHeader+" header does not match the "+want.String()+` token's "csrf" claim`)
 	}
 	return nil
 }
@@ -292,6 +302,7 @@ type authKey struct{}
 type auth struct {
 	claims *freshtoken.Claims
 	token  string
+	src    Source
 }
 
 // ClaimsFromContext returns the verified claims a Middleware guard put in the
@@ -311,4 +322,14 @@ func TokenFromContext(ctx context.Context) string {
 		return a.token
 	}
 	return ""
+}
+
+// SourceFromContext returns the Source the verified token of the request
+// came from (FromHeader, FromCookie, or one of FromFunc), or the zero Source
+// if the request did not pass through a guard with a token.
+func SourceFromContext(ctx context.Context) Source {
+	if a, ok := ctx.Value(authKey{}).(*auth); ok {
+		return a.src
+	}
+	return Source{}
 }

@@ -109,6 +109,7 @@ func TestMiddlewareAuthorizationHeader(t *testing.T) {
 	tok := mustIssue(t, m, "user-1").Access
 
 	none := answer{Status: 401, Challenge: `Bearer realm="api"`, Body: errorBody("missing_token", "No token was sent")}
+	wrongScheme := answer{Status: 401, Challenge: `Bearer realm="api"`, Body: errorBody("missing_token", "The Authorization header does not use the Bearer scheme")}
 	malformed := answer{
 		Status:    401,
 		Challenge: `Bearer realm="api", error="invalid_token", error_description="The token is malformed"`,
@@ -122,7 +123,8 @@ func TestMiddlewareAuthorizationHeader(t *testing.T) {
 		reason string
 	}{
 		{"missing", nil, none, "RFC 6750 §3.1: no token, no error code"},
-		{"basic scheme", []string{"Basic dXNlcjpwYXNz"}, none, "another scheme is no bearer token"},
+		{"basic scheme", []string{"Basic dXNlcjpwYXNz"}, wrongScheme, "another scheme is no bearer token"},
+		{"jwt scheme", []string{"JWT " + tok}, wrongScheme, "still no bearer token, but the body says why"},
 		{"bearer", []string{"Bearer " + tok}, ok, ""},
 		{"lower-case scheme", []string{"bearer " + tok}, ok, "the scheme is case-insensitive"},
 		{"upper-case scheme", []string{"BEARER " + tok}, ok, "the scheme is case-insensitive"},
@@ -199,27 +201,40 @@ func TestMiddlewareSources(t *testing.T) {
 	}
 }
 
+// TestNewErrors checks that New refuses each mistake with ErrInvalidConfig
+// and a text that names the field, so the fix needs no guessing.
 func TestNewErrors(t *testing.T) {
 	m, _ := newTestManager(t, freshtoken.Config{})
 	tests := []struct {
-		name   string
-		cfg    Config
-		reason string
+		name    string
+		cfg     Config
+		mention []string // in the error text
+		reason  string
 	}{
-		{"realm with newline", Config{Realm: "a\nb"}, "it goes into a header"},
-		{"unknown source", Config{Sources: []Source{FromHeader, 7}}, ""},
-		{"source twice", Config{Sources: []Source{FromCookie, FromCookie}}, ""},
-		{"bad cookie name", Config{Cookies: CookieConfig{AccessName: "a b"}}, "net/http would drop the cookie silently"},
-		{"same cookie names", Config{Cookies: CookieConfig{AccessName: "t", RefreshName: "t"}}, ""},
-		{"relative refresh path", Config{Cookies: CookieConfig{RefreshPath: "auth"}}, ""},
-		{"bad refresh path", Config{Cookies: CookieConfig{RefreshPath: "/a;b"}}, "a semicolon ends the attribute"},
-		{"bad csrf header", Config{Cookies: CookieConfig{CSRFHeader: "X CSRF"}}, ""},
-		{"samesite none over http", Config{Cookies: CookieConfig{SameSite: http.SameSiteNoneMode, Insecure: true}}, "browsers refuse it"},
+		{"realm with newline", Config{Realm: "a\nb"}, []string{"Realm"}, "it goes into a header"},
+		{"bad cookie name", Config{Cookies: CookieConfig{AccessName: "a b"}}, []string{"Cookies.AccessName", `"a b"`}, "net/http would drop the cookie silently"},
+		{"same cookie names", Config{Cookies: CookieConfig{AccessName: "t", RefreshName: "t"}}, []string{"Cookies.AccessName", "Cookies.RefreshName", `"t"`}, ""},
+		{"relative refresh path", Config{Cookies: CookieConfig{RefreshPath: "auth"}}, []string{"Cookies.RefreshPath", `"auth"`}, ""},
+		{"bad refresh path", Config{Cookies: CookieConfig{RefreshPath: "/a;b"}}, []string{"Cookies.RefreshPath"}, "a semicolon ends the attribute"},
+		{"bad domain", Config{Cookies: CookieConfig{Domain: "a b"}}, []string{"Cookies.Domain"}, ""},
+		{"bad csrf header", Config{Cookies: CookieConfig{CSRFHeader: "X CSRF"}}, []string{"Cookies.CSRFHeader", `"X CSRF"`}, ""},
+		{"samesite none over http", Config{Cookies: CookieConfig{SameSite: http.SameSiteNoneMode, Insecure: true}}, []string{"Cookies.SameSite", "Cookies.Insecure"}, "browsers refuse it"},
+		{"samesite out of range", Config{Cookies: CookieConfig{SameSite: http.SameSite(99)}}, []string{"Cookies.SameSite", "99"}, "net/http would drop the attribute with a log line"},
+		{"samesite negative", Config{Cookies: CookieConfig{SameSite: http.SameSite(-1)}}, []string{"Cookies.SameSite", "-1"}, ""},
+		{"zero source", Config{Sources: []Source{FromHeader, {}}}, []string{"Sources[1]", "zero Source"}, "a Source{} literal reads nothing"},
+		{"source twice", Config{Sources: []Source{FromCookie, FromCookie}}, []string{"Sources[0]", "Sources[1]", `"cookie"`}, ""},
+		{"two sources of one name", Config{Sources: []Source{FromFunc("q", noToken), FromHeader, FromFunc("q", noToken)}}, []string{"Sources[0]", "Sources[2]", `"q"`}, "error texts name the source; two of one name would be ambiguous"},
 	}
 	for _, tt := range tests {
 		mw, err := New(m, tt.cfg)
 		if mw != nil || !errors.Is(err, freshtoken.ErrInvalidConfig) {
 			t.Errorf("%s: New = %v, %v; want nil, ErrInvalidConfig (%s)", tt.name, mw, err, tt.reason)
+			continue
+		}
+		for _, s := range tt.mention {
+			if !strings.Contains(err.Error(), s) {
+				t.Errorf("%s: New: %v; want the text to name %s (%s)", tt.name, err, s, tt.reason)
+			}
 		}
 	}
 }
@@ -232,6 +247,9 @@ func TestMiddlewarePanics(t *testing.T) {
 		"zero max age":        func() { mw.RequireLoginWithin(0) },
 		"nil handler":         func() { mw.RequireAccess(nil) },
 		"nil refresh handler": func() { mw.RequireRefresh(nil) },
+		"nil optional":        func() { mw.OptionalAccess(nil) },
+		"nil extract":         func() { FromFunc("query", nil) },
+		"unnamed source":      func() { FromFunc("", noToken) },
 	} {
 		func() {
 			defer func() {
@@ -253,10 +271,21 @@ func TestMiddlewareStoreDown(t *testing.T) {
 	srv := httptest.NewServer(newWebMiddleware(t, m, Config{Realm: "api"}).RequireAccess(http.NotFoundHandler()))
 	defer srv.Close()
 
-	got := send(t, srv.Client(), "GET", srv.URL, bearer(login.Access))
+	req, err := http.NewRequest("GET", srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+login.Access)
+	res, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	got := answer{Status: res.StatusCode, Challenge: res.Header.Get("WWW-Authenticate"), Body: string(body)}
 	want := answer{Status: 503, Body: errorBody("temporarily_unavailable", "The token cannot be checked right now; try again later")}
-	if got != want {
-		t.Errorf("got %+v, want %+v", got, want)
+	if got != want || res.Header.Get("Retry-After") != "5" {
+		t.Errorf("got %+v with Retry-After %q, want %+v with Retry-After 5", got, res.Header.Get("Retry-After"), want)
 	}
 }
 
@@ -393,4 +422,131 @@ func BenchmarkMiddleware(b *testing.B) {
 		r.Header.Set("Authorization", "Bearer "+p.Access)
 		serve(b, newWebMiddleware(b, v, Config{}).RequireFresh(ok), r)
 	})
+}
+
+// TestOptionalAccess sends every kind of token, and none, to OptionalAccess
+// over headers and cookies: no token passes without claims, a good one
+// passes with them, and a bad one is refused exactly as RequireAccess
+// refuses it, never let through anonymously.
+func TestOptionalAccess(t *testing.T) {
+	m, clk := newTestManager(t, freshtoken.Config{Store: freshtoken.NewMemoryStore()})
+	mw := newWebMiddleware(t, m, Config{Sources: []Source{FromCookie, FromHeader}})
+	login := mustIssue(t, m, "alice", freshtoken.WithCSRF())
+	claims, err := m.RequireAccess(context.Background(), login.Access)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger, _ := newTestManager(t, freshtoken.Config{Key: webKey(3)})
+	forged := mustIssue(t, stranger, "alice").Access
+	loggedOut := mustIssue(t, m, "alice")
+	if err := m.Logout(context.Background(), loggedOut.Refresh); err != nil {
+		t.Fatal(err)
+	}
+	expiring := mustIssue(t, m, "alice")
+	cookie := func(v string) string { return "access_token_cookie=" + v }
+
+	anonymous := answer{Status: 200, Body: `anonymous source=none token=""`}
+	malformed := invalidAnswer("The token is malformed")
+	csrfFailed := answer{Status: 403, Body: errorBody("csrf_failed", "The CSRF header is missing or does not match the token")}
+	tests := []struct {
+		name    string
+		method  string
+		header  http.Header
+		advance time.Duration
+		want    answer
+		reason  string
+	}{
+		{"nothing", "GET", nil, 0, anonymous, "the page serves everyone"},
+		{"nothing, unsafe method", "POST", nil, 0, anonymous, "no cookie, no CSRF to check"},
+		{"basic scheme", "GET", http.Header{"Authorization": {"Basic dXNlcjpwYXNz"}}, 0, anonymous, "a proxy's Basic credentials are no bearer token"},
+		{"empty cookie", "GET", http.Header{"Cookie": {cookie("")}}, 0, anonymous, "a cleared cookie holds no token"},
+		{"bearer", "GET", bearer(login.Access), 0, answer{Status: 200, Body: "access alice source=header"}, ""},
+		{"cookie", "GET", http.Header{"Cookie": {cookie(login.Access)}}, 0, answer{Status: 200, Body: "access alice source=cookie"}, "safe method: no CSRF header needed"},
+		{"cookie with csrf", "POST", http.Header{"Cookie": {cookie(login.Access)}, "X-Csrf-Token": {claims.CSRF}}, 0, answer{Status: 200, Body: "access alice source=cookie"}, "double submit"},
+		{"cookie without csrf", "POST", http.Header{"Cookie": {cookie(login.Access)}}, 0, csrfFailed, "a forged cross-site form must not post as anyone, not even anonymously"},
+		{"cookie with wrong csrf", "DELETE", http.Header{"Cookie": {cookie(login.Access)}, "X-Csrf-Token": {tamper(claims.CSRF)}}, 0, csrfFailed, ""},
+		{"garbage bearer", "GET", bearer("abc"), 0, malformed, "a token that is no JWT is a bad token, not an absent one"},
+		{"garbage cookie", "GET", http.Header{"Cookie": {cookie("abc")}}, 0, malformed, ""},
+		{"scheme only", "GET", http.Header{"Authorization": {"Bearer"}}, 0, malformed, "a broken header is an answer, not an absence"},
+		{"two cookies", "GET", http.Header{"Cookie": {cookie(login.Access) + "; " + cookie(login.Access)}}, 0, malformed, "cookie tossing"},
+		{"tampered", "GET", bearer(tamper(login.Access)), 0, invalidAnswer("The token is malformed"), "the header no longer decodes"},
+		{"foreign key", "GET", bearer(forged), 0, invalidAnswer("The token is signed with an unknown key"), "a forged token never passes"},
+		{"refresh token", "GET", bearer(login.Refresh), 0, invalidAnswer("The token is of the wrong type"), "OptionalAccess takes access tokens only"},
+		{"revoked", "GET", bearer(loggedOut.Access), 0, invalidAnswer("The token was revoked"), "a logged-out session is told so"},
+		{"expired", "GET", bearer(expiring.Access), 16 * time.Minute, invalidAnswer("The token expired"), "the client should refresh, not browse as a stranger"},
+	}
+	for _, tt := range tests {
+		clk.Advance(tt.advance)
+		r := httptest.NewRequest(tt.method, "/", nil)
+		for k, v := range tt.header {
+			r.Header[k] = v
+		}
+		got := record(mw.OptionalAccess(whoamiOrAnonymous), r)
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s: got %+v, want %+v (-want +got):\n%s\n%s", tt.name, got, tt.want, diff, tt.reason)
+		}
+		if tt.want.Status != 200 {
+			if req := record(mw.RequireAccess(whoamiOrAnonymous), r); req != got {
+				t.Errorf("%s: OptionalAccess answered %+v, RequireAccess %+v; want the same refusal", tt.name, got, req)
+			}
+		}
+	}
+}
+
+// TestOptionalAccessStoreDown checks that OptionalAccess fails closed: when
+// the revocation store cannot be asked, a token is answered 503, not taken
+// as absent.
+func TestOptionalAccessStoreDown(t *testing.T) {
+	issuer, _ := newTestManager(t, freshtoken.Config{})
+	m, _ := newTestManager(t, freshtoken.Config{Store: brokenStore{}})
+	mw := newWebMiddleware(t, m, Config{})
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Authorization", "Bearer "+mustIssue(t, issuer, "alice").Access)
+	want := answer{Status: 503, Body: errorBody("temporarily_unavailable", "The token cannot be checked right now; try again later")}
+	if got := record(mw.OptionalAccess(whoamiOrAnonymous), r); got != want {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+// TestPassPreflight checks that a CORS preflight passes every guard only
+// with Config.PassPreflight, that it then reaches the handler without
+// claims, and that nothing else looking like one passes.
+func TestPassPreflight(t *testing.T) {
+	m, _ := newTestManager(t, freshtoken.Config{})
+	preflight := http.Header{"Origin": {"https://app.example"}, "Access-Control-Request-Method": {"POST"}}
+	missing := answer{Status: 401, Challenge: "Bearer", Body: errorBody("missing_token", "No token was sent")}
+	passed := answer{Status: 200, Body: `anonymous source=none token=""`}
+	tests := []struct {
+		name   string
+		pass   bool
+		method string
+		header http.Header
+		want   answer
+		reason string
+	}{
+		{"preflight, option off", false, "OPTIONS", preflight, missing, "off by default: the handler would run for anyone"},
+		{"preflight, option on", true, "OPTIONS", preflight, passed, "to the CORS handler inside the guard"},
+		{"plain OPTIONS", true, "OPTIONS", http.Header{"Origin": {"https://app.example"}}, missing, "no Access-Control-Request-Method: not a preflight"},
+		{"empty request method", true, "OPTIONS", http.Header{"Access-Control-Request-Method": {""}}, missing, "an empty header is no preflight"},
+		{"preflight headers on POST", true, "POST", preflight, missing, "only OPTIONS is a preflight"},
+		{"preflight with a bad token", true, "OPTIONS", http.Header{"Access-Control-Request-Method": {"GET"}, "Authorization": {"Bearer abc"}}, passed, "untouched: the token is not read, and never reaches the context"},
+	}
+	for _, tt := range tests {
+		mw := newWebMiddleware(t, m, Config{PassPreflight: tt.pass})
+		guards := map[string]http.Handler{
+			"RequireAccess":      mw.RequireAccess(whoamiOrAnonymous),
+			"RequireFresh":       mw.RequireFresh(whoamiOrAnonymous),
+			"RequireLoginWithin": mw.RequireLoginWithin(time.Minute)(whoamiOrAnonymous),
+			"RequireRefresh":     mw.RequireRefresh(whoamiOrAnonymous),
+		}
+		for name, h := range guards {
+			r := httptest.NewRequest(tt.method, "/", nil)
+			for k, v := range tt.header {
+				r.Header[k] = v
+			}
+			if got := record(h, r); got != tt.want {
+				t.Errorf("%s, %s: got %+v, want %+v (%s)", tt.name, name, got, tt.want, tt.reason)
+			}
+		}
+	}
 }

@@ -24,11 +24,23 @@ type ErrorResponse struct {
 	Challenge string `json:"-"`
 	// Code is a short machine-readable reason, such as "invalid_token".
 	Code string `json:"error"`
-	// Description is one sentence for developers, fixed per Code (never the
+	// Description is one sentence for developers, fixed per Code and, for
+	// a few codes, per reason that the client itself caused (never the
 	// error's own text, which may say more about the token than a client
 	// should learn).
 	Description string `json:"error_description"`
+	// RetryAfter is the Retry-After header of a 503 answer: how long a
+	// client should wait before it tries again, sent in whole seconds
+	// (rounded up). Zero: no Retry-After header.
+	RetryAfter time.Duration `json:"-"`
 }
+
+// retryAfter is the RetryAfter of ResponseFor's 503 answers. The outage
+// behind them (a revocation store failing over, a verifier fetching its
+// first JWK Set) usually ends within seconds; the header keeps clients
+// that honour it from retrying in a tight loop meanwhile, and a few
+// seconds cost a user little once it has ended.
+const retryAfter = 5 * time.Second
 
 // ResponseFor maps an error from a guard, from BearerToken or from the
 // middleware to its HTTP answer, so that any framework can answer as the
@@ -36,7 +48,12 @@ type ErrorResponse struct {
 // in the order they apply:
 //
 //   - ErrNoToken: 401, challenge `Bearer realm="..."` with no error code
-//     (RFC 6750 §3.1), code "missing_token".
+//     (RFC 6750 §3.1), code "missing_token", description "No token was
+//     sent"; when the request had an Authorization header with another
+//     scheme (such as "JWT <token>"), description "The Authorization header
+//     does not use the Bearer scheme". A client that sent its token with the
+//     wrong scheme is better told so than that it sent nothing, and the
+//     description repeats only what the client itself sent.
 //   - freshtoken.ErrNotFresh: 401, challenge `Bearer realm="...",
 //     error="insufficient_user_authentication", error_description="...",
 //     max_age="N"` (RFC 9470 §3), where max_age is the
@@ -44,8 +61,10 @@ type ErrorResponse struct {
 //     when it is set.
 //   - ErrCSRF: 403 without a challenge, code "csrf_failed": the token is
 //     fine, so logging in again would not help.
-//   - freshtoken.ErrStoreUnavailable: 503 without a challenge, code
-//     "temporarily_unavailable": nothing is wrong with the request.
+//   - freshtoken.ErrStoreUnavailable, freshtoken.ErrKeysUnavailable: 503
+//     without a challenge, code "temporarily_unavailable", RetryAfter 5
+//     seconds: nothing is known to be wrong with the token, the server
+//     cannot check it yet.
 //   - freshtoken.ErrInvalidConfig, freshtoken.ErrInvalidKey: 500, code
 //     "server_error".
 //   - Anything else, including errors neither package defines: 401,
@@ -57,11 +76,16 @@ type ErrorResponse struct {
 func ResponseFor(realm string, err error) ErrorResponse {
 	switch {
 	case errors.Is(err, ErrNoToken):
+		desc := "No token was sent"
+		var se *schemeError
+		if errors.As(err, &se) {
+			desc = "The Authorization header does not use the Bearer scheme"
+		}
 		return ErrorResponse{
 			Status:      http.StatusUnauthorized,
 			Challenge:   challenge(realm, "", "", ""),
 			Code:        "missing_token",
-			Description: "No token was sent",
+			Description: desc,
 		}
 	case errors.Is(err, freshtoken.ErrNotFresh):
 		return stepUp(realm, err)
@@ -71,11 +95,12 @@ func ResponseFor(realm string, err error) ErrorResponse {
 			Code:        "csrf_failed",
 			Description: "The CSRF header is missing or does not match the token",
 		}
-	case errors.Is(err, freshtoken.ErrStoreUnavailable):
+	case errors.Is(err, freshtoken.ErrStoreUnavailable), errors.Is(err, freshtoken.ErrKeysUnavailable):
 		return ErrorResponse{
 			Status:      http.StatusServiceUnavailable,
 			Code:        "temporarily_unavailable",
 			Description: "The token cannot be checked right now; try again later",
+			RetryAfter:  retryAfter,
 		}
 	case errors.Is(err, freshtoken.ErrInvalidConfig), errors.Is(err, freshtoken.ErrInvalidKey):
 		return ErrorResponse{
@@ -158,16 +183,20 @@ func challenge(realm, code, desc, maxAge string) string {
 }
 
 // Write sends the response: the WWW-Authenticate header when there is a
-// challenge, the status, and the JSON body. Nothing may have been written
-// to w before.
+// challenge, Retry-After when RetryAfter is set, the status, and the JSON
+// body. Nothing may have been written to w before.
 func (e ErrorResponse) Write(w http.ResponseWriter) {
 	h := w.Header()
 	if e.Challenge != "" {
 		h.Set("WWW-Authenticate", e.Challenge)
 	}
+	if e.RetryAfter > 0 {
+		secs := (e.RetryAfter + time.Second - 1) / time.Second
+		h.Set("Retry-After", strconv.FormatInt(int64(secs), 10))
+	}
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
-	body, _ := json.Marshal(e) // two strings always marshal
+	body, _ := json.Marshal(e) // strings always marshal
 	w.WriteHeader(e.Status)
 	w.Write(append(body, '\n'))
 }

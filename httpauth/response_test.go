@@ -21,72 +21,87 @@ func TestResponseFor(t *testing.T) {
 	}{
 		{
 			"no token", "api", errNoToken,
-			ErrorResponse{401, `Bearer realm="api"`, "missing_token", "No token was sent"},
+			ErrorResponse{Status: 401, Challenge: `Bearer realm="api"`, Code: "missing_token", Description: "No token was sent"},
 			"RFC 6750 §3.1",
 		},
 		{
 			"no token, no realm", "", errNoToken,
-			ErrorResponse{401, `Bearer`, "missing_token", "No token was sent"},
+			ErrorResponse{Status: 401, Challenge: `Bearer`, Code: "missing_token", Description: "No token was sent"},
 			"a challenge may be the scheme alone",
 		},
 		{
+			"other scheme", "api", fmt.Errorf("handler: %w", &schemeError{scheme: "JWT"}),
+			ErrorResponse{Status: 401, Challenge: `Bearer realm="api"`, Code: "missing_token", Description: "The Authorization header does not use the Bearer scheme"},
+			"RFC 6750 §3.1: still no error code in the challenge; the body tells the developer what went wrong",
+		},
+		{
+			"no header", "", errNoBearer,
+			ErrorResponse{Status: 401, Challenge: `Bearer`, Code: "missing_token", Description: "No token was sent"},
+			"BearerToken's error without a header",
+		},
+		{
 			"expired", "api", newError(freshtoken.ErrExpired, "at noon"),
-			ErrorResponse{401, `Bearer realm="api", error="invalid_token", error_description="The token expired"`, "invalid_token", "The token expired"},
+			ErrorResponse{Status: 401, Challenge: `Bearer realm="api", error="invalid_token", error_description="The token expired"`, Code: "invalid_token", Description: "The token expired"},
 			"RFC 6750 §3",
 		},
 		{
 			"revoked", "api", newError(freshtoken.ErrRevoked, "logged out"),
-			ErrorResponse{401, `Bearer realm="api", error="invalid_token", error_description="The token was revoked"`, "invalid_token", "The token was revoked"},
+			ErrorResponse{Status: 401, Challenge: `Bearer realm="api", error="invalid_token", error_description="The token was revoked"`, Code: "invalid_token", Description: "The token was revoked"},
 			"RFC 6750 §3.1: revoked is an invalid_token",
 		},
 		{
 			"wrapped twice", "", fmt.Errorf("handler: %w", newError(freshtoken.ErrSignature, "x")),
-			ErrorResponse{401, `Bearer error="invalid_token", error_description="The token signature is invalid"`, "invalid_token", "The token signature is invalid"},
+			ErrorResponse{Status: 401, Challenge: `Bearer error="invalid_token", error_description="The token signature is invalid"`, Code: "invalid_token", Description: "The token signature is invalid"},
 			"matched with errors.Is",
 		},
 		{
 			"max age", "api", &freshtoken.FreshnessError{MaxAge: 90 * time.Second},
-			ErrorResponse{401, `Bearer realm="api", error="insufficient_user_authentication", error_description="More recent authentication is required", max_age="90"`, "insufficient_user_authentication", "More recent authentication is required"},
+			ErrorResponse{Status: 401, Challenge: `Bearer realm="api", error="insufficient_user_authentication", error_description="More recent authentication is required", max_age="90"`, Code: "insufficient_user_authentication", Description: "More recent authentication is required"},
 			"RFC 9470 §3",
 		},
 		{
 			"max age in whole seconds", "", &freshtoken.FreshnessError{MaxAge: 1500 * time.Millisecond},
-			ErrorResponse{401, `Bearer error="insufficient_user_authentication", error_description="More recent authentication is required", max_age="1"`, "insufficient_user_authentication", "More recent authentication is required"},
+			ErrorResponse{Status: 401, Challenge: `Bearer error="insufficient_user_authentication", error_description="More recent authentication is required", max_age="1"`, Code: "insufficient_user_authentication", Description: "More recent authentication is required"},
 			"a login 1.2 s ago would pass a 1 s max_age too",
 		},
 		{
 			"refreshed", "", &freshtoken.FreshnessError{Refreshed: true},
-			ErrorResponse{401, `Bearer error="insufficient_user_authentication", error_description="A fresh login is required"`, "insufficient_user_authentication", "A fresh login is required"},
+			ErrorResponse{Status: 401, Challenge: `Bearer error="insufficient_user_authentication", error_description="A fresh login is required"`, Code: "insufficient_user_authentication", Description: "A fresh login is required"},
 			"no max age was demanded",
 		},
 		{
 			"not fresh without details", "", freshtoken.ErrNotFresh,
-			ErrorResponse{401, `Bearer error="insufficient_user_authentication", error_description="A fresh login is required"`, "insufficient_user_authentication", "A fresh login is required"},
+			ErrorResponse{Status: 401, Challenge: `Bearer error="insufficient_user_authentication", error_description="A fresh login is required"`, Code: "insufficient_user_authentication", Description: "A fresh login is required"},
 			"the bare sentinel",
 		},
 		{
-			"csrf", "api", errCSRFMismatch,
-			ErrorResponse{403, "", "csrf_failed", "The CSRF header is missing or does not match the token"},
+			"csrf", "api", newError(ErrCSRF, "no X-Csrf-Token header"),
+			ErrorResponse{Status: 403, Code: "csrf_failed", Description: "The CSRF header is missing or does not match the token"},
 			"the token is fine; a new login would not help",
 		},
 		{
 			"store", "api", fmt.Errorf("%w: redis: connection refused", freshtoken.ErrStoreUnavailable),
-			ErrorResponse{503, "", "temporarily_unavailable", "The token cannot be checked right now; try again later"},
+			ErrorResponse{Status: 503, Code: "temporarily_unavailable", Description: "The token cannot be checked right now; try again later", RetryAfter: 5 * time.Second},
 			"not the client's fault",
 		},
 		{
+			"keys not fetched yet", "api", fmt.Errorf("%w: jwks: connection refused", freshtoken.ErrKeysUnavailable),
+			ErrorResponse{Status: 503, Code: "temporarily_unavailable", Description: "The token cannot be checked right now; try again later", RetryAfter: 5 * time.Second},
+			"a verifier without its keys knows nothing bad about the token",
+		},
+		{
 			"config", "api", newError(freshtoken.ErrInvalidConfig, "x"),
-			ErrorResponse{500, "", "server_error", "The server is misconfigured"},
+			ErrorResponse{Status: 500, Code: "server_error", Description: "The server is misconfigured"},
 			"",
 		},
 		{
 			"foreign error", "api", errors.New("something else"),
-			ErrorResponse{401, `Bearer realm="api", error="invalid_token", error_description="The token is invalid"`, "invalid_token", "The token is invalid"},
+			ErrorResponse{Status: 401, Challenge: `Bearer realm="api", error="invalid_token", error_description="The token is invalid"`, Code: "invalid_token", Description: "The token is invalid"},
 			"refuse what is not understood",
 		},
 		{
 			"realm quoting", `a "b" \c`, errNoToken,
-			ErrorResponse{401, `Bearer realm="a \"b\" \\c"`, "missing_token", "No token was sent"},
+			ErrorResponse{Status: 401, Challenge: `Bearer realm="a \"b\" \\c"`, Code: "missing_token", Description: "No token was sent"},
 			"quoted-pair escapes",
 		},
 	}
@@ -99,23 +114,62 @@ func TestResponseFor(t *testing.T) {
 }
 
 func TestErrorResponseWrite(t *testing.T) {
-	rec := httptest.NewRecorder()
-	ResponseFor("api", newError(freshtoken.ErrExpired, "x")).Write(rec)
-	got := map[string]any{
-		"status":           rec.Code,
-		"www-authenticate": rec.Header().Get("WWW-Authenticate"),
-		"content-type":     rec.Header().Get("Content-Type"),
-		"cache-control":    rec.Header().Get("Cache-Control"),
-		"body":             rec.Body.String(),
+	tests := []struct {
+		name   string
+		resp   ErrorResponse
+		want   map[string]any
+		reason string
+	}{
+		{
+			"invalid token", ResponseFor("api", newError(freshtoken.ErrExpired, "x")),
+			map[string]any{
+				"status":           401,
+				"www-authenticate": `Bearer realm="api", error="invalid_token", error_description="The token expired"`,
+				"retry-after":      "",
+				"content-type":     "application/json",
+				"cache-control":    "no-store",
+				"body":             `{"error":"invalid_token","error_description":"The token expired"}` + "\n",
+			},
+			"",
+		},
+		{
+			"store down", ResponseFor("api", freshtoken.ErrStoreUnavailable),
+			map[string]any{
+				"status":           503,
+				"www-authenticate": "",
+				"retry-after":      "5",
+				"content-type":     "application/json",
+				"cache-control":    "no-store",
+				"body":             `{"error":"temporarily_unavailable","error_description":"The token cannot be checked right now; try again later"}` + "\n",
+			},
+			"RFC 9110 §10.2.3: Retry-After in seconds",
+		},
+		{
+			"retry after rounded up", ErrorResponse{Status: 503, Code: "c", Description: "d", RetryAfter: 1500 * time.Millisecond},
+			map[string]any{
+				"status":           503,
+				"www-authenticate": "",
+				"retry-after":      "2",
+				"content-type":     "application/json",
+				"cache-control":    "no-store",
+				"body":             `{"error":"c","error_description":"d"}` + "\n",
+			},
+			"a client that waits 1 s would come back too early",
+		},
 	}
-	want := map[string]any{
-		"status":           401,
-		"www-authenticate": `Bearer realm="api", error="invalid_token", error_description="The token expired"`,
-		"content-type":     "application/json",
-		"cache-control":    "no-store",
-		"body":             `{"error":"invalid_token","error_description":"The token expired"}` + "\n",
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("got %v, want %v (-want +got):\n%s", got, want, diff)
+	for _, tt := range tests {
+		rec := httptest.NewRecorder()
+		tt.resp.Write(rec)
+		got := map[string]any{
+			"status":           rec.Code,
+			"www-authenticate": rec.Header().Get("WWW-Authenticate"),
+			"retry-after":      rec.Header().Get("Retry-After"),
+			"content-type":     rec.Header().Get("Content-Type"),
+			"cache-control":    rec.Header().Get("Cache-Control"),
+			"body":             rec.Body.String(),
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s: got %v, want %v (-want +got):\n%s\n%s", tt.name, got, tt.want, diff, tt.reason)
+		}
 	}
 }
