@@ -3,6 +3,7 @@ package freshtoken
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -106,14 +107,14 @@ func (r *claimReader) read(name, value string, m member) error {
 		r.seen |= hasSub
 		var bad bool
 		if c.Subject, bad = nonEmptyString(value); bad {
-			return withDetail(ErrInvalidClaims, "the identity claim "+name+" is not a non-empty string")
+			return withDetail(ErrInvalidClaims, "the identity claim "+strconv.Quote(name)+" is "+rawValue(value)+", want a non-empty string")
 		}
 		return nil
 	}
 	bit := claimBit(name)
 	if bit&s.known == 0 {
 		if slices.Contains(s.forbidden, name) {
-			return withDetail(ErrInvalidClaims, "claim "+name+" does not belong in the payload")
+			return withDetail(ErrInvalidClaims, "claim "+strconv.Quote(name)+" does not belong in the payload")
 		}
 		r.spanExtra(m)
 		return addExtra(c, name, value)
@@ -125,7 +126,7 @@ func (r *claimReader) read(name, value string, m member) error {
 		return nil
 	}
 	if r.readKnown(bit, value) {
-		return withDetail(ErrInvalidClaims, "claim "+name+" has the wrong type or value")
+		return withDetail(ErrInvalidClaims, "claim "+strconv.Quote(name)+" is "+rawValue(value)+", want "+claimWant(bit))
 	}
 	return nil
 }
@@ -240,15 +241,50 @@ func (r *claimReader) rawExtra(payload string, members []member) string {
 	return string(b)
 }
 
+// claimWant says, for an error, what a registered claim must hold.
+func claimWant(bit int) string {
+	switch bit {
+	case hasExp, hasIat, hasNbf, hasAuthTime:
+		return "whole non-negative seconds since 1970"
+	case hasAud:
+		return "a string or a non-empty list of strings"
+	case hasType:
+		return `"access" or "refresh"`
+	}
+	return "a non-empty string" // jti, sid, iss, csrf
+}
+
+// freshWant says, for an error, what "fresh" must hold under s.
+func freshWant(s *claimSchema) string {
+	if s.freshTimes {
+		return "a boolean or a time"
+	}
+	return "a boolean"
+}
+
+// rawValue writes v, a JSON value as a token wrote it, for an error: as it
+// is when short and plain ASCII, otherwise quoted and cut (quoteValue).
+func rawValue(v string) string {
+	if len(v) > maxQuoted {
+		return quoteValue(v)
+	}
+	for i := range len(v) {
+		if v[i] < 0x20 || v[i] > 0x7e {
+			return quoteValue(v)
+		}
+	}
+	return v
+}
+
 // names lists the claims of bits, for an error.
 func (r *claimReader) names(bits int) string {
 	var out []string
 	if bits&hasSub != 0 {
-		out = append(out, r.s.identity)
+		out = append(out, strconv.Quote(r.s.identity))
 	}
 	for _, c := range claimNames {
 		if bits&c.bit != 0 {
-			out = append(out, c.name)
+			out = append(out, strconv.Quote(c.name))
 		}
 	}
 	return strings.Join(out, ", ")
@@ -264,9 +300,9 @@ func (r *claimReader) readFresh() error {
 	if !r.s.freshTimes {
 		switch {
 		case c.Type == RefreshToken && v != "":
-			return withDetail(ErrInvalidClaims, "a refresh token has no fresh claim")
+			return withDetail(ErrInvalidClaims, `a refresh token has no "fresh" claim, but this one is `+rawValue(v))
 		case c.Type == AccessToken && v == "":
-			return withDetail(ErrInvalidClaims, "an access token must say whether it is fresh")
+			return withDetail(ErrInvalidClaims, `missing claim "fresh": an access token must say whether it is fresh`)
 		}
 	}
 	if v == "" {
@@ -277,14 +313,14 @@ func (r *claimReader) readFresh() error {
 		return nil
 	}
 	if !r.s.freshTimes || (v[0] != '-' && (v[0] < '0' || v[0] > '9')) {
-		return withDetail(ErrInvalidClaims, "claim fresh has the wrong type or value")
+		return withDetail(ErrInvalidClaims, `claim "fresh" is `+rawValue(v)+", want "+freshWant(r.s))
 	}
 	// The payload is valid JSON, so v is a JSON number, which ParseFloat
 	// reads. A magnitude beyond float64 reads as an infinity, as in
 	// Python: 1e400 is fresh for ever, -1e400 never.
 	until, err := strconv.ParseFloat(v, 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return withDetail(ErrInvalidClaims, "claim fresh is not a number")
+		return withDetail(ErrInvalidClaims, `claim "fresh" is `+rawValue(v)+", want "+freshWant(r.s))
 	}
 	if c.Type == AccessToken {
 		c.freshTime, c.freshUntil = true, until
@@ -307,7 +343,7 @@ func addExtra(c *Claims, name, value string) error {
 	if !ok {
 		var err error
 		if v, err = unmarshalAny(value); err != nil {
-			return withDetail(ErrMalformed, "claim "+name+" does not decode")
+			return withDetail(ErrMalformed, "claim "+quoteValue(name)+" does not decode: "+err.Error())
 		}
 	}
 	if c.Extra == nil {
@@ -390,4 +426,141 @@ func decodeAudience(c *Claims, v string) (bad bool) {
 		return true
 	}
 	return false
+}
+
+// Decode stores the token's claims in dst, a pointer, as json.Unmarshal
+// would store the payload: a struct field tagged `json:"roles"` gets the
+// application claim "roles" as a []string, an integer stays an integer in
+// an int64 field (not a float64, as in Extra), json.Number and custom
+// json.Unmarshaler types work, and the registered claims ("sub", "exp",
+// "iat", "aud", ...) are there for a struct that names them. It is how an
+// application reads its own claims into its own type:
+//
+//	var app struct {
+//		Roles  []string `json:"roles"`
+//		Tenant int64    `json:"tenant"`
+//	}
+//	err := claims.Decode(&app)
+//
+// The application claims are decoded exactly as the token wrote them. The
+// registered claims are written again from the fields of c, which is what
+// was verified: the subject as "sub" (under Flask, whatever the identity
+// claim is called), "aud" as a string when it holds one audience, times as
+// Unix seconds. Claims made by hand, not by a guard, decode their fields
+// and Extra.
+//
+// The token was verified before; a claim that does not fit dst is dst's
+// mismatch, not the token's, so the error is encoding/json's (a
+// *json.UnmarshalTypeError, or *json.InvalidUnmarshalError for a nil or
+// non-pointer dst), wrapped with a message naming dst's type, and matches
+// none of the package's sentinels. As with json.Unmarshal, the fields
+// decoded before the mismatch are set. Decode never panics on its input;
+// a nil c is an error.
+func (c *Claims) Decode(dst any) error {
+	if c == nil {
+		return errors.New("freshtoken: Claims.Decode called on nil claims")
+	}
+	payload, err := c.appendJSON(nil)
+	if err == nil {
+		err = json.Unmarshal(payload, dst)
+	}
+	if err != nil {
+		return fmt.Errorf("freshtoken: the claims do not decode into %T: %w", dst, err)
+	}
+	return nil
+}
+
+// appendJSON writes c as a JSON object: its registered claims, then its
+// application claims as the token wrote them (rawExtra), or, for claims
+// made by hand, Extra encoded by encoding/json.
+func (c *Claims) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, '{')
+	b = c.appendRegistered(b)
+	extra := c.rawExtra
+	if extra == "" && len(c.Extra) > 0 {
+		e, err := json.Marshal(c.Extra)
+		if err != nil {
+			return nil, err
+		}
+		extra = string(e[1 : len(e)-1])
+	}
+	if extra != "" {
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(b, extra...)
+	}
+	return append(b, '}'), nil
+}
+
+// appendRegistered writes the registered claims c holds, each followed by
+// a comma but the last.
+func (c *Claims) appendRegistered(b []byte) []byte {
+	start := len(b)
+	sep := func() {
+		if len(b) > start {
+			b = append(b, ',')
+		}
+	}
+	for _, s := range []struct{ name, value string }{
+		{"iss", c.Issuer}, {"sub", c.Subject}, {"jti", c.ID}, {"sid", c.SessionID}, {"csrf", c.CSRF},
+	} {
+		if s.value != "" {
+			sep()
+			b = appendMember(b, s.name, s.value)
+		}
+	}
+	if len(c.Audience) == 1 {
+		sep()
+		b = appendMember(b, "aud", c.Audience[0])
+	} else if len(c.Audience) > 1 {
+		sep()
+		b = append(b, `"aud":[`...)
+		for i, a := range c.Audience {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, a)
+		}
+		b = append(b, ']')
+	}
+	for _, t := range []struct {
+		name string
+		at   time.Time
+	}{{"exp", c.ExpiresAt}, {"iat", c.IssuedAt}, {"nbf", c.NotBefore}, {"auth_time", c.AuthTime}} {
+		if !t.at.IsZero() {
+			sep()
+			b = appendUnix(b, `"`+t.name+`":`, t.at)
+		}
+	}
+	if c.Type == AccessToken || c.Type == RefreshToken {
+		sep()
+		b = appendMember(b, "type", c.Type.String())
+	}
+	switch {
+	case c.freshTime:
+		sep()
+		b = append(b, `"fresh":`...)
+		b = appendJSONFloat(b, c.freshUntil)
+	case c.Type == AccessToken:
+		sep()
+		b = appendBool(b, `"fresh":`, c.Fresh)
+	}
+	return b
+}
+
+// appendJSONFloat writes f as a JSON number; an infinity (what a "fresh"
+// beyond float64 reads as) is written as a number that reads back as one.
+func appendJSONFloat(b []byte, f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return append(b, "1e400"...)
+	case math.IsInf(f, -1):
+		return append(b, "-1e400"...)
+	}
+	format := byte('f') // as encoding/json writes it: no exponent below 1e21
+	if math.Abs(f) >= 1e21 {
+		format = 'g'
+	}
+	return strconv.AppendFloat(b, f, format, -1, 64)
 }

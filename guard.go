@@ -37,7 +37,10 @@ type Verifier struct {
 // configured key, well formed, of the access type, not expired, not
 // revoked. It is the guard for ordinary authenticated actions. On failure
 // the claims are nil and the error matches one of the package's sentinels;
-// ErrStoreUnavailable means the revocation store could not be asked.
+// ErrStoreUnavailable means the revocation store could not be asked, and
+// ErrKeysUnavailable that a Verifier started without its JWK Set
+// (VerifierConfig.StartWithoutKeys) has not fetched it yet: neither says
+// the token is bad.
 func (v *Verifier) RequireAccess(ctx context.Context, token string) (*Claims, error) {
 	return v.verify(ctx, token, AccessToken)
 }

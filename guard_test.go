@@ -51,7 +51,7 @@ func TestConcurrentUse(t *testing.T) {
 		key  any
 	}{{"HS256", testKeys().hs256}, {"EdDSA", testKeys().ed}} {
 		t.Run(key.name, func(t *testing.T) {
-			m, clk := newTestManager(t, Config{Key: key.key, FreshFor: time.Hour})
+			m, clk := newTestManager(t, Config{Key: key.key, FreshFor: 10 * time.Minute})
 			clk.Set(t0.Add(time.Hour))
 			const workers, rounds = 8, 20
 			ids := make([][]string, workers)

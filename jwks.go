@@ -1,7 +1,6 @@
 package freshtoken
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"encoding/json"
@@ -89,14 +88,33 @@ type VerifierConfig struct {
 	// all the Verifier trusts.
 	JWKSURL string
 
-	// Config holds the rules every token must pass, as for New: Issuer,
-	// Audience, AccessTTL, RefreshTTL, FreshFor, Leeway, MaxTokenSize and Now
-	// should match the issuing service's. VerifyKeys, if any, are consulted
-	// before the remote set. Store, shared with the issuing service, makes
-	// its logouts refuse tokens here too; the default, a MemoryStore of the
-	// verifier's own, sees none. Key, Algorithm and KeyID must be empty: a
-	// verifier never signs. Flask may be set only without a JWKSURL (the
-	// Flask side publishes no JWK Set): give its public key in VerifyKeys.
+	// Config holds the rules every token must pass. Its zero value accepts
+	// every token the issuing service would accept, whatever that service's
+	// settings, so a resource server need copy none of them:
+	//   - Issuer, Audience: when set, every token's "iss" must equal
+	//     Issuer and its "aud" contain Audience. Zero: not checked. Set
+	//     them to refuse tokens another issuer, or the same issuer for
+	//     another audience, signed with the same keys.
+	//   - AccessTTL, RefreshTTL: when set, a token living longer ("exp"
+	//     minus "iat") than its type's TTL is refused, as a Manager refuses
+	//     one. Zero: no cap, unlike New's defaults (a Manager's own
+	//     tokens never exceed its TTLs; a verifier does not know the
+	//     issuer's). "exp" is always enforced.
+	//   - FreshFor: as for New; only RequireFresh reads it.
+	//   - Leeway, Now: the clock skew tolerated, and the clock, as for New.
+	//   - MaxTokenSize: as for New, 8 KiB by default. An issuer that raised
+	//     its own MaxTokenSize to write larger tokens needs the same value
+	//     here, or those tokens are refused as ErrMalformed.
+	//   - VerifiedCacheSize: as for New.
+	//   - VerifyKeys, if any, are consulted before the remote set.
+	//   - Store, shared with the issuing service (see the redisstore
+	//     module), makes its logouts refuse tokens here too; the default,
+	//     a MemoryStore of the verifier's own, sees none.
+	//   - Key, Algorithm and KeyID must be empty: a verifier never signs.
+	//     RotateRefresh, ReuseInterval and RefreshIdleTTL are the issuer's
+	//     business; a verifier ignores them.
+	//   - Flask may be set only without a JWKSURL (the Flask side publishes
+	//     no JWK Set): give its public key, or its secret, in VerifyKeys.
 	Config Config
 
 	// HTTPClient fetches the set. Zero: a client on http.DefaultTransport.
@@ -120,6 +138,19 @@ type VerifierConfig struct {
 	// than a loopback address. Anyone on the network path can then replace the
 	// keys and forge tokens; use it only where the network itself is trusted.
 	InsecureHTTP bool
+
+	// StartWithoutKeys makes NewVerifier return at once, without fetching
+	// the JWK Set, so a resource server may start before its issuer. Until
+	// a fetch brings a set with a usable key, a token whose key is not in
+	// Config.VerifyKeys is refused with ErrKeysUnavailable (an HTTP layer
+	// answers 503), wrapping the last fetch's error; meanwhile the set is
+	// fetched in the background, one second after the first failure, then
+	// twice as long after each (at most RefreshInterval), and a guard call
+	// fetches it at once, at most once per MinRefetchInterval. A token that
+	// is malformed or too large is refused as it would be anyway. Nothing
+	// is weakened: no token passes without its key. Zero: NewVerifier
+	// fetches the set before returning and fails if it cannot.
+	StartWithoutKeys bool
 }
 
 const (
@@ -138,22 +169,27 @@ var jwksFetchTimeout = defaultFetchTimeout
 // with the public keys another service publishes at cfg.JWKSURL, or with
 // cfg.Config.VerifyKeys alone when JWKSURL is empty, and never signs or
 // revokes (a Verifier has no Issue, Refresh or Logout). Its guards, and
-// middleware built on it, work as a Manager's do.
+// middleware built on it, work as a Manager's do. With a zero cfg.Config
+// it accepts every token the issuer accepts (see VerifierConfig.Config).
 //
 // With a JWKSURL, it fetches the set once before returning, so a wrong URL
 // or an unreachable issuer shows at start (ErrInvalidConfig), as does a set
-// with no usable key (ErrInvalidKey). After that the set is fetched again
-// every RefreshInterval, and a token whose "kid" the Verifier does not know
-// makes it fetch the set at once (at most once per MinRefetchInterval), so
-// a new signing key is picked up with the first token it signed. A key
-// removed from the set stops verifying once a fetch has seen it gone; a
-// failed fetch keeps the keys of the last good one. Symmetric ("oct") keys,
-// keys whose "use" is not "sig" and keys freshtoken cannot use are ignored.
+// with no usable key (ErrInvalidKey); with StartWithoutKeys it returns at
+// once instead and fetches in the background. After that the set is
+// fetched again every RefreshInterval, and a token whose "kid" the
+// Verifier does not know makes it fetch the set at once (at most once per
+// MinRefetchInterval), so a new signing key is picked up with the first
+// token it signed. A key removed from the set stops verifying once a fetch
+// has seen it gone; a failed fetch keeps the keys of the last good one.
+// Symmetric ("oct") keys, keys whose "use" is not "sig" and keys
+// freshtoken cannot use are ignored. A configuration NewVerifier can judge
+// without the issuer (the URL's scheme, the fields a verifier must leave
+// empty) fails at once, StartWithoutKeys or not.
 //
 // A guard waits for a fetch its token set off no longer than its own ctx
 // allows; the fetch goes on for the other callers waiting on it.
 //
-// ctx bounds the background refresh: cancel it when the service stops.
+// ctx bounds the background fetches: cancel it when the service stops.
 // The Verifier then keeps verifying with the keys it last fetched.
 func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
 	c := cfg.Config
@@ -166,6 +202,15 @@ func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
 	v := new(Verifier)
 	if err := v.init(&c, nil); err != nil {
 		return nil, err
+	}
+	// A Manager caps lifetimes at the TTLs it issues with; a verifier knows
+	// the issuer's only when told, and a default cap of its own would
+	// refuse the tokens of an issuer with longer ones.
+	if c.AccessTTL == 0 {
+		v.accessTTL = 0
+	}
+	if c.RefreshTTL == 0 {
+		v.refreshTTL = 0
 	}
 	if cfg.JWKSURL == "" {
 		return v, nil
@@ -182,8 +227,8 @@ func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
 	return v, nil
 }
 
-// newRemoteKeys fetches the JWK Set at cfg.JWKSURL and keeps it fresh
-// until ctx ends.
+// newRemoteKeys fetches the JWK Set at cfg.JWKSURL, unless
+// cfg.StartWithoutKeys, and keeps it fresh until ctx ends.
 func newRemoteKeys(ctx context.Context, cfg *VerifierConfig) (*remoteKeys, error) {
 	u, err := url.Parse(cfg.JWKSURL)
 	if err != nil {
@@ -196,60 +241,63 @@ func newRemoteKeys(ctx context.Context, cfg *VerifierConfig) (*remoteKeys, error
 	if interval < time.Second {
 		return nil, withDetail(ErrInvalidConfig, "RefreshInterval must be at least one second")
 	}
-	timeout := jwksFetchTimeout
 	client := cfg.HTTPClient
 	if client == nil {
 		client = &http.Client{}
 	}
 	r := &remoteKeys{
 		url:          cfg.JWKSURL,
+		client:       &jwksClient{client: checkRedirects(client, cfg.InsecureHTTP), timeout: jwksFetchTimeout},
 		minRefetch:   orDefault(cfg.MinRefetchInterval, defaultMinRefetch),
-		fetchTimeout: timeout,
+		fetchTimeout: jwksFetchTimeout,
+		retryBase:    jwksRetryBase,
+		after:        jwksAfter,
+		loopDone:     make(chan struct{}),
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	ok := false
-	defer func() {
-		if !ok {
-			cancel() // stops the cache's goroutines
-		}
-	}()
-	// The cache checks for due fetches every window; a quarter of the
-	// interval keeps the refresh within 1.25 intervals.
-	window := min(max(interval/4, time.Second), defaultJWKSRefresh)
-	r.cache = jwk.NewCache(ctx, jwk.WithRefreshWindow(window))
-	err = r.cache.Register(cfg.JWKSURL,
-		jwk.WithHTTPClient(&jwksClient{client: checkRedirects(client, cfg.InsecureHTTP), timeout: timeout}),
-		jwk.WithRefreshInterval(interval),
-		jwk.WithPostFetcher(jwk.PostFetchFunc(r.install)),
-	)
-	if err != nil {
-		return nil, withDetail(ErrInvalidConfig, "JWKSURL: "+err.Error())
+	first := interval
+	if cfg.StartWithoutKeys {
+		first = 0
+	} else if err := r.fetch(ctx); err != nil {
+		return nil, startError(err)
 	}
-	if _, err := r.cache.Refresh(ctx, cfg.JWKSURL); err != nil {
-		return nil, withDetail(ErrInvalidConfig, "fetching the JWK Set: "+err.Error())
-	}
-	if len(*r.keys.Load()) == 0 {
-		return nil, withDetail(ErrInvalidKey, "the JWK Set at "+cfg.JWKSURL+" holds no key freshtoken can verify signatures with")
-	}
+	go r.run(ctx, interval, first)
 	context.AfterFunc(ctx, func() { r.stopped.Store(true) })
-	ok = true
 	return r, nil
+}
+
+// startError is the error of NewVerifier's first fetch.
+func startError(err error) error {
+	if errors.Is(err, errNoUsableKey) {
+		return withDetail(ErrInvalidKey, err.Error())
+	}
+	return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 }
 
 // checkJWKSURL refuses a key set that could be swapped on the way.
 func checkJWKSURL(u *url.URL, insecureHTTP bool) error {
+	if problem := jwksURLProblem(u, insecureHTTP); problem != "" {
+		return withDetail(ErrInvalidConfig, problem)
+	}
+	return nil
+}
+
+// jwksURLProblem says what is wrong with u as the address of a JWK Set, or
+// returns "". Redirects are judged by it too, but their refusal is a failed
+// fetch, not a sentinel: with StartWithoutKeys it is wrapped by
+// ErrKeysUnavailable, which must stay the only sentinel matched.
+func jwksURLProblem(u *url.URL, insecureHTTP bool) string {
 	if u.Host == "" {
-		return withDetail(ErrInvalidConfig, "JWKSURL must be an absolute http or https URL")
+		return "JWKSURL must be an absolute http or https URL"
 	}
 	switch {
 	case u.Scheme == "https":
-		return nil
+		return ""
 	case u.Scheme == "http" && (insecureHTTP || isLoopback(u.Hostname())):
-		return nil
+		return ""
 	case u.Scheme == "http":
-		return withDetail(ErrInvalidConfig, "JWKSURL uses plain http to "+u.Hostname()+"; use https (or set InsecureHTTP on a trusted network)")
+		return "JWKSURL uses plain http to " + u.Hostname() + "; use https (or set InsecureHTTP on a trusted network)"
 	}
-	return withDetail(ErrInvalidConfig, "JWKSURL must be an http or https URL")
+	return "JWKSURL must be an http or https URL"
 }
 
 func isLoopback(host string) bool {
@@ -272,8 +320,8 @@ func checkRedirects(client *http.Client, insecureHTTP bool) *http.Client {
 		next = defaultCheckRedirect
 	}
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if err := checkJWKSURL(req.URL, insecureHTTP); err != nil {
-			return fmt.Errorf("redirect refused: %w", err)
+		if problem := jwksURLProblem(req.URL, insecureHTTP); problem != "" {
+			return errors.New("redirect refused: " + problem)
 		}
 		return next(req, via)
 	}
@@ -289,20 +337,18 @@ func defaultCheckRedirect(_ *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// jwksClient fetches for jwk.Cache: every fetch, the first, the periodic
-// ones and the refetches, goes through its Get.
+// jwksClient fetches a JWK Set's bytes.
 type jwksClient struct {
 	client  *http.Client // from checkRedirects
 	timeout time.Duration
 }
 
-// Get fetches the set at u. jwk.Cache passes no context, and a caller's
-// client need have no Timeout, so the deadline is set here: without one, an
-// issuer that never answers would hold the cache's few fetch workers for
-// good, and with them every later fetch. The body is read here too, under
-// the same deadline, and closed.
-func (c *jwksClient) Get(u string) (*http.Response, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+// get fetches the body at u. A caller's client need have no Timeout, so
+// the deadline is set here, over the body too: without one, an issuer that
+// never answers would hold the fetch, and every fetch queued behind it,
+// for good.
+func (c *jwksClient) get(ctx context.Context, u string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -310,38 +356,98 @@ func (c *jwksClient) Get(u string) (*http.Response, error) {
 	}
 	res, err := c.client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, c.requestError(ctx, u, err)
 	}
 	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, errors.New("the issuer answered " + strconv.Quote(res.Status))
+	}
 	body, err := io.ReadAll(io.LimitReader(res.Body, maxJWKSSize+1))
 	if err != nil {
-		return nil, err
+		return nil, c.requestError(ctx, u, err)
 	}
 	if len(body) > maxJWKSSize {
 		return nil, errors.New("the JWK Set is larger than 1 MiB")
 	}
-	res.Body = io.NopCloser(bytes.NewReader(body))
-	return res, nil
+	return body, nil
 }
 
-// remoteKeys are the keys of a remote JWK Set, kept fresh by a jwk.Cache.
+// requestError makes err, from fetching u under ctx, say what happened
+// without repeating u, which the caller's message names: net/http's
+// *url.Error names it again.
+func (c *jwksClient) requestError(ctx context.Context, u string, err error) error {
+	if ue, ok := err.(*url.Error); ok && ue.URL == u {
+		err = ue.Err
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("no answer within %s: %w", c.timeout, err)
+	}
+	return err
+}
+
+// errNoUsableKey is the failure of a fetch that brought a set without a
+// key freshtoken can verify with, before any set did.
+var errNoUsableKey = errors.New("holds no key freshtoken can verify signatures with")
+
+// remoteKeys are the keys of a remote JWK Set. One goroutine (run) fetches
+// it every refresh interval; tokens with unknown kids fetch it sooner
+// (refetch).
 type remoteKeys struct {
 	url          string
-	cache        *jwk.Cache
-	keys         atomic.Pointer[map[string]*key] // replaced whole by install
+	client       *jwksClient
+	keys         atomic.Pointer[map[string]*key] // replaced whole by install; nil until a set with a usable key came
+	lastErr      atomic.Pointer[error]           // the last failed fetch's, for ErrKeysUnavailable
 	minRefetch   time.Duration
 	fetchTimeout time.Duration
-	stopped      atomic.Bool // the cache's context is done: fetching would only time out
+	retryBase    time.Duration                        // jwksRetryBase, read once
+	after        func(time.Duration) <-chan time.Time // jwksAfter, read once
+	loopDone     chan struct{}                        // closed when run returns
+	stopped      atomic.Bool                          // NewVerifier's ctx is done: fetching would only fail
+
+	// fetchMu lets one fetch run at a time, so that a slow fetch cannot
+	// install an older set over a newer one.
+	fetchMu sync.Mutex
 
 	mu          sync.Mutex
 	lastRefetch time.Time
 	inflight    chan struct{} // closed when the current refetch ends; nil when none runs
 }
 
-// install turns each fetched set into keys, for every fetch: the first,
-// the periodic ones and the refetches. A key freshtoken cannot use is
+// fetch fetches the set and installs its keys. It records a failure for
+// ErrKeysUnavailable and returns it, naming the URL once.
+func (r *remoteKeys) fetch(ctx context.Context) error {
+	r.fetchMu.Lock()
+	defer r.fetchMu.Unlock()
+	err := r.fetchLocked(ctx)
+	if err != nil {
+		err = fmt.Errorf("fetching the JWK Set at %q: %w", r.url, err)
+		r.lastErr.Store(&err)
+	}
+	return err
+}
+
+func (r *remoteKeys) fetchLocked(ctx context.Context) error {
+	body, err := r.client.get(ctx, r.url)
+	if err != nil {
+		return err
+	}
+	set, err := jwk.Parse(body)
+	if err != nil {
+		return err
+	}
+	keys := usableKeys(set)
+	if len(keys) == 0 && r.keys.Load() == nil {
+		// Before the first set, an empty one is no better than none: the
+		// issuer may still be setting up its keys.
+		return errNoUsableKey
+	}
+	r.install(keys)
+	return nil
+}
+
+// usableKeys turns a fetched set into keys. A key freshtoken cannot use is
 // skipped, not fatal: the set may carry keys meant for other verifiers.
-func (r *remoteKeys) install(_ string, set jwk.Set) (jwk.Set, error) {
+func usableKeys(set jwk.Set) map[string]*key {
 	keys := make(map[string]*key, set.Len())
 	for i := range set.Len() {
 		jk, _ := set.Key(i)
@@ -360,8 +466,13 @@ func (r *remoteKeys) install(_ string, set jwk.Set) (jwk.Set, error) {
 			keys[k.id] = k
 		}
 	}
-	// A key the set still holds, unchanged, stays the same *key, so the
-	// tokens it verified stay cached (see holds) across refetches.
+	return keys
+}
+
+// install makes keys the set's keys. A key the set still holds, unchanged,
+// stays the same *key, so the tokens it verified stay cached (see holds)
+// across fetches.
+func (r *remoteKeys) install(keys map[string]*key) {
 	if old := r.keys.Load(); old != nil {
 		for id, k := range keys {
 			if prev := (*old)[id]; prev != nil && sameKey(prev, k) {
@@ -370,7 +481,6 @@ func (r *remoteKeys) install(_ string, set jwk.Set) (jwk.Set, error) {
 		}
 	}
 	r.keys.Store(&keys)
-	return set, nil
 }
 
 // sameKey reports whether a and b verify exactly the same tokens.
@@ -384,26 +494,42 @@ func sameKey(a, b *key) bool {
 // less than minRefetch ago; callers that arrive while a fetch runs wait for
 // it instead of starting another. A caller waits no longer than its ctx
 // allows: it then gets an error that wraps ErrUnknownKey and ctx.Err().
+// Until a set with a usable key has come (StartWithoutKeys), the error
+// wraps ErrKeysUnavailable instead.
 func (r *remoteKeys) lookup(ctx context.Context, kid []byte, now func() time.Time) (*key, error) {
-	if k := (*r.keys.Load())[string(kid)]; k != nil {
-		return k, nil
+	if keys := r.keys.Load(); keys != nil {
+		if k := (*keys)[string(kid)]; k != nil {
+			return k, nil
+		}
 	}
-	done := r.refetch(now())
-	if done == nil {
-		return nil, nil
+	if done := r.refetch(now()); done != nil {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return nil, r.gaveUp(ctx.Err())
+		}
 	}
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: the JWK Set was still being fetched: %w", ErrUnknownKey, ctx.Err())
+	keys := r.keys.Load()
+	if keys == nil {
+		return nil, r.unavailable()
 	}
 	// A failed fetch left the keys as they were, so no error of its own.
-	return (*r.keys.Load())[string(kid)], nil
+	return (*keys)[string(kid)], nil
+}
+
+// gaveUp is the error of a caller whose ctx ended while a fetch ran.
+func (r *remoteKeys) gaveUp(cause error) error {
+	kind := ErrUnknownKey
+	if r.keys.Load() == nil {
+		kind = ErrKeysUnavailable
+	}
+	return fmt.Errorf("%w: the JWK Set was still being fetched: %w", kind, cause)
 }
 
 // holds reports whether k is still one of the set's keys.
 func (r *remoteKeys) holds(k *key) bool {
-	return (*r.keys.Load())[k.id] == k
+	keys := r.keys.Load()
+	return keys != nil && (*keys)[k.id] == k
 }
 
 // refetch starts a fetch of the set, if the rate limit allows and none runs,
@@ -425,13 +551,10 @@ func (r *remoteKeys) refetch(now time.Time) <-chan struct{} {
 	r.inflight = done
 	// The fetch serves every caller waiting on it, so it runs on its own
 	// goroutine, which no caller's context cuts short and from which each
-	// caller can walk away when its context ends.
+	// caller can walk away when its context ends. jwksClient.get bounds
+	// it, and fetchMu's wait by as much again.
 	go func() {
-		// jwksClient.Get bounds the request; this bounds the wait before it,
-		// for a fetch worker that another fetch may hold as long.
-		ctx, cancel := context.WithTimeout(context.Background(), 2*r.fetchTimeout)
-		r.cache.Refresh(ctx, r.url) // a failed fetch keeps the last keys
-		cancel()
+		r.fetch(context.Background()) // a failed fetch keeps the last keys
 		r.mu.Lock()
 		r.inflight = nil
 		r.mu.Unlock()

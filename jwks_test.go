@@ -221,7 +221,7 @@ func TestVerifierRefetchRateLimit(t *testing.T) {
 
 // TestVerifierBackgroundRefresh checks that the periodic refresh alone
 // brings in a new key (the rate limit keeps the unknown-kid refetch out).
-// It waits at most a few seconds for the cache's one-second timer.
+// It waits at most a few seconds for the one-second refresh timer.
 func TestVerifierBackgroundRefresh(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -2,7 +2,10 @@ package freshtoken
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // This file is the verification pipeline every guard, Refresh and Logout
@@ -88,7 +91,7 @@ func (v *Verifier) prove(ctx context.Context, tok string) (*Claims, *key, error)
 		return nil, nil, err
 	}
 	if declared != 0 && c.Type != declared {
-		return nil, nil, withDetail(ErrInvalidClaims, "the type claim disagrees with the header typ")
+		return nil, nil, withDetail(ErrInvalidClaims, `the "type" claim says `+c.Type.String()+` but the header "typ" says `+declared.String())
 	}
 	return c, k, nil
 }
@@ -125,7 +128,7 @@ func (v *Verifier) header(ctx context.Context, h64 string) (declared TokenType, 
 		return 0, nil, "", withDetail(ErrUnknownKey, "no key with that kid")
 	}
 	if k.alg != string(algb) {
-		return 0, nil, "", withDetail(ErrSignature, "header alg "+string(algb)+" is not the algorithm configured for its key")
+		return 0, nil, "", withDetail(ErrSignature, `header "alg" `+quoteValue(string(algb))+" is not the algorithm configured for its key, "+k.alg)
 	}
 	return declared, k, "", nil
 }
@@ -164,7 +167,8 @@ func (v *Verifier) knows(h64 string) bool {
 // findKey returns the configured key with the given ID, or nil. A
 // Verifier from NewVerifier then looks in its remote JWK Set, which may
 // fetch the set again: waiting for that ends with ctx, and the error then
-// wraps ErrUnknownKey and ctx.Err().
+// wraps ErrUnknownKey and ctx.Err(). Before its set has come
+// (StartWithoutKeys), the error wraps ErrKeysUnavailable instead.
 func (v *Verifier) findKey(ctx context.Context, kid []byte) (*key, error) {
 	for _, k := range v.keys {
 		if k.id == string(kid) {
@@ -198,7 +202,7 @@ func (v *Verifier) checkSignature(k *key, alg string, input, sig []byte) (*key, 
 		tried = true
 	}
 	if !tried {
-		return nil, withDetail(ErrSignature, "header alg "+alg+" is not the algorithm of any configured key")
+		return nil, withDetail(ErrSignature, `header "alg" `+quoteValue(alg)+" is not the algorithm of any configured key")
 	}
 	return nil, withDetail(ErrSignature, "signature does not verify")
 }
@@ -224,17 +228,17 @@ func (v *Verifier) validate(c *Claims, want TokenType) error {
 	latest := now.Add(v.leeway)
 	switch {
 	case c.IssuedAt.After(latest):
-		return withDetail(ErrNotYetValid, "iat is in the future")
+		return v.inFuture("iat", c.IssuedAt, now)
 	case c.NotBefore.After(latest):
-		return withDetail(ErrNotYetValid, "nbf is in the future")
+		return v.inFuture("nbf", c.NotBefore, now)
 	case v.issuer != "" && c.Issuer != v.issuer:
-		return withDetail(ErrInvalidClaims, "wrong issuer")
+		return wrongIssuer(c.Issuer, v.issuer)
 	case v.audience != "" && !contains(c.Audience, v.audience):
-		return withDetail(ErrInvalidClaims, "wrong audience")
+		return wrongAudience(c.Audience, v.audience)
 	case c.Subject == "":
-		return withDetail(ErrInvalidClaims, "the identity claim "+s.identity+" is missing")
+		return withDetail(ErrInvalidClaims, "the identity claim "+strconv.Quote(s.identity)+" is missing")
 	case !c.ExpiresAt.After(now.Add(-v.leeway)):
-		return withDetail(ErrExpired, "expired at "+c.ExpiresAt.Format(time.RFC3339))
+		return v.expired(c.ExpiresAt, now)
 	}
 	if err := v.checkLifetime(c); err != nil {
 		return err
@@ -255,19 +259,95 @@ func wrongType(got, want TokenType) error {
 }
 
 // checkLifetime refuses a token that lives longer than its type's TTL, or
-// whose login comes after its issue.
+// whose login comes after its issue. A zero TTL (a Verifier from
+// NewVerifier not told the issuer's) caps nothing.
 func (v *Verifier) checkLifetime(c *Claims) error {
-	ttl := v.accessTTL
+	ttl, setting := v.accessTTL, "Config.AccessTTL"
 	if c.Type == RefreshToken {
-		ttl = v.refreshTTL
+		ttl, setting = v.refreshTTL, "Config.RefreshTTL"
 	}
-	if !c.ExpiresAt.After(c.IssuedAt) || c.ExpiresAt.Sub(c.IssuedAt) > ttl {
-		return withDetail(ErrInvalidClaims, "lifetime is not within the configured TTL")
-	}
-	if c.AuthTime.After(c.IssuedAt) {
-		return withDetail(ErrInvalidClaims, "auth_time is after iat")
+	switch {
+	case !c.ExpiresAt.After(c.IssuedAt):
+		return withDetail(ErrInvalidClaims, `"exp" `+timeValue(c.ExpiresAt)+` is not after "iat" `+timeValue(c.IssuedAt))
+	case ttl > 0 && c.ExpiresAt.Sub(c.IssuedAt) > ttl:
+		return withDetail(ErrInvalidClaims, `lifetime ("exp" − "iat") `+c.ExpiresAt.Sub(c.IssuedAt).String()+" exceeds "+setting+" "+ttl.String())
+	case c.AuthTime.After(c.IssuedAt):
+		return withDetail(ErrInvalidClaims, `"auth_time" `+timeValue(c.AuthTime)+` is after "iat" `+timeValue(c.IssuedAt))
 	}
 	return nil
+}
+
+// The error details below name the claim, the setting and both values.
+// They are built only once a rule has failed, so a token that passes costs
+// nothing for them; the values a token chooses are quoted and cut short
+// (quoteValue), so that a hostile token can neither forge log lines nor
+// fill the logs.
+
+// inFuture is the error of a token whose claim (iat or nbf) is at t,
+// beyond the leeway at now.
+func (v *Verifier) inFuture(claim string, t, now time.Time) error {
+	return withDetail(ErrNotYetValid, strconv.Quote(claim)+" "+timeValue(t)+" is in the future (now "+timeValue(now)+", leeway "+v.leeway.String()+")")
+}
+
+// expired is the error of a token whose "exp" is at exp, past the leeway at now.
+func (v *Verifier) expired(exp, now time.Time) error {
+	return withDetail(ErrExpired, `"exp" `+timeValue(exp)+" has passed (now "+timeValue(now)+", leeway "+v.leeway.String()+")")
+}
+
+func wrongIssuer(got, want string) error {
+	if got == "" {
+		return withDetail(ErrInvalidClaims, `"iss" is missing (or not a string) but Config.Issuer is `+quoteValue(want))
+	}
+	return withDetail(ErrInvalidClaims, `"iss" is `+quoteValue(got)+" but Config.Issuer is "+quoteValue(want))
+}
+
+func wrongAudience(got []string, want string) error {
+	if len(got) == 0 {
+		return withDetail(ErrInvalidClaims, `"aud" is missing but Config.Audience is `+quoteValue(want))
+	}
+	return withDetail(ErrInvalidClaims, `"aud" `+quoteList(got)+" does not contain Config.Audience "+quoteValue(want))
+}
+
+// timeValue writes t for an error: RFC 3339, with the fraction of a
+// second only when there is one (never in a claim, often in the clock).
+func timeValue(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// maxQuoted and maxListed bound what an error repeats of a token's values.
+const (
+	maxQuoted = 64
+	maxListed = 4
+)
+
+// quoteValue quotes s, which a token may have chosen, for an error: Go
+// syntax escapes control characters and invalid UTF-8, and a long value is
+// cut at a character boundary after maxQuoted bytes, its length given.
+func quoteValue(s string) string {
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "… (" + strconv.Itoa(len(s)) + " bytes)"
+}
+
+// quoteList quotes the first maxListed strings of list, as fmt's %q does
+// a []string: ["x" "y"].
+func quoteList(list []string) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, s := range list[:min(len(list), maxListed)] {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(quoteValue(s))
+	}
+	if len(list) > maxListed {
+		b.WriteString(" … " + strconv.Itoa(len(list)) + " in all")
+	}
+	b.WriteByte(']')
+	return b.String()
 }
 
 func contains(list []string, s string) bool {

@@ -304,3 +304,143 @@ func TestKeyRotation(t *testing.T) {
 		})
 	}
 }
+
+// newKeyVerifier is NewVerifier for the tokens of issuer, through its
+// public key, with cfg's rules and the issuer's clock.
+func newKeyVerifier(t *testing.T, issuer *Manager, cfg Config) *Verifier {
+	t.Helper()
+	cfg.VerifyKeys = []any{issuer.signing.key.public}
+	cfg.Now = issuer.now
+	v, err := NewVerifier(context.Background(), VerifierConfig{Config: cfg})
+	if err != nil {
+		t.Fatalf("NewVerifier: %v", err)
+	}
+	return v
+}
+
+// A verifier with a zero Config accepts every token its issuer accepts,
+// whatever the issuer's TTLs, issuer and audience; told the TTLs, it caps
+// lifetimes as a Manager does. Verifiers used to cap them at New's
+// defaults, so a resource server refused an issuer's two-hour tokens as
+// "invalid claims", without saying why.
+func TestVerifierDefaultsAcceptIssuerTokens(t *testing.T) {
+	issuer, clk := newTestManager(t, Config{
+		AccessTTL: 2 * time.Hour, RefreshTTL: 90 * 24 * time.Hour,
+		Issuer: "https://auth.example.com", Audience: "api",
+	})
+	pair := mustIssue(t, issuer, "user-42")
+	clk.Advance(time.Hour) // past New's default AccessTTL, within the issuer's
+	tests := []struct {
+		name          string
+		cfg           Config
+		wantAccess    error
+		wantRefresh   error
+		accessDetail  string
+		refreshDetail string
+		reason        string
+	}{
+		{"zero Config", Config{}, nil, nil, "", "", "no cap, no issuer or audience check"},
+		{"issuer's own settings", Config{AccessTTL: 2 * time.Hour, RefreshTTL: 90 * 24 * time.Hour, Issuer: "https://auth.example.com", Audience: "api"}, nil, nil, "", "", "copied settings still work"},
+		{"caps set lower", Config{AccessTTL: 15 * time.Minute, RefreshTTL: 30 * 24 * time.Hour}, ErrInvalidClaims, ErrInvalidClaims,
+			`lifetime ("exp" − "iat") 2h0m0s exceeds Config.AccessTTL 15m0s`, `lifetime ("exp" − "iat") 2160h0m0s exceeds Config.RefreshTTL 720h0m0s`, "a set cap applies"},
+		{"access cap only", Config{AccessTTL: time.Hour}, ErrInvalidClaims, nil, "exceeds Config.AccessTTL 1h0m0s", "", "each cap on its own"},
+		{"other issuer", Config{Issuer: "https://b.example"}, ErrInvalidClaims, ErrInvalidClaims,
+			`"iss" is "https://auth.example.com" but Config.Issuer is "https://b.example"`, `Config.Issuer is "https://b.example"`, "a set issuer is checked"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newKeyVerifier(t, issuer, tt.cfg)
+			for _, c := range []struct {
+				guard  func(context.Context, string) (*Claims, error)
+				tok    string
+				want   error
+				detail string
+			}{{v.RequireAccess, pair.Access, tt.wantAccess, tt.accessDetail}, {v.RequireRefresh, pair.Refresh, tt.wantRefresh, tt.refreshDetail}} {
+				got, err := c.guard(context.Background(), c.tok)
+				if !errors.Is(err, c.want) || (err == nil) != (c.want == nil) || (err == nil) == (got == nil) {
+					t.Errorf("got %v, %v; want %v (%s)", got, err, c.want, tt.reason)
+				}
+				if err != nil && !strings.Contains(err.Error(), c.detail) {
+					t.Errorf("error %q does not say %q", err, c.detail)
+				}
+			}
+		})
+	}
+
+	// A Manager keeps New's default caps.
+	m, _ := newTestManager(t, Config{Now: clk.Now}) // the issuer's key
+	checkGuard(t, guardAccess, m, pair.Access, ErrInvalidClaims, "a Manager caps at its default AccessTTL")
+}
+
+// Every claims error names the claim, the setting and the values, so that a
+// mismatch between issuer and verifier can be fixed from the log alone;
+// the values a token chose are quoted and cut short.
+func TestClaimsErrorsNameClaimAndValues(t *testing.T) {
+	m, _ := newTestManager(t, Config{Issuer: "https://b.example", Audience: "api"})
+	f := &forge{t: t, m: m, now: t0.Unix()}
+	good := f.accessClaims().add("iss", `"https://b.example"`).add("aud", `"api"`)
+	long := strings.Repeat("a", 3000)
+	tests := []struct {
+		name   string
+		tok    string
+		want   error
+		detail []string
+	}{
+		{"iat in the future", f.access(good.set("iat", f.unix(time.Hour)).set("exp", f.unix(time.Hour+time.Minute))), ErrNotYetValid,
+			[]string{`"iat" 2026-03-01T10:00:00Z is in the future (now 2026-03-01T09:00:00Z, leeway 5s)`}},
+		{"nbf in the future", f.access(good.add("nbf", f.unix(time.Minute))), ErrNotYetValid,
+			[]string{`"nbf" 2026-03-01T09:01:00Z is in the future (now 2026-03-01T09:00:00Z, leeway 5s)`}},
+		{"wrong issuer", f.access(good.set("iss", `"https://a.example"`)), ErrInvalidClaims,
+			[]string{`"iss" is "https://a.example" but Config.Issuer is "https://b.example"`}},
+		{"no issuer", f.access(good.del("iss")), ErrInvalidClaims,
+			[]string{`"iss" is missing`, `Config.Issuer is "https://b.example"`}},
+		{"wrong audience", f.access(good.set("aud", `["x","y"]`)), ErrInvalidClaims,
+			[]string{`"aud" ["x" "y"] does not contain Config.Audience "api"`}},
+		{"no audience", f.access(good.del("aud")), ErrInvalidClaims,
+			[]string{`"aud" is missing but Config.Audience is "api"`}},
+		{"expired", f.access(good.set("iat", f.unix(-time.Hour)).set("exp", f.unix(-time.Minute)).set("auth_time", f.unix(-time.Hour))), ErrExpired,
+			[]string{`"exp" 2026-03-01T08:59:00Z has passed (now 2026-03-01T09:00:00Z, leeway 5s)`}},
+		{"too long", f.access(good.set("exp", f.unix(2*time.Hour))), ErrInvalidClaims,
+			[]string{`lifetime ("exp" − "iat") 2h0m0s exceeds Config.AccessTTL 15m0s`}},
+		{"exp before iat", f.access(good.set("iat", f.unix(0)).set("exp", f.unix(0))), ErrInvalidClaims,
+			[]string{`"exp" 2026-03-01T09:00:00Z is not after "iat" 2026-03-01T09:00:00Z`}},
+		{"login after issue", f.access(good.set("auth_time", f.unix(time.Second))), ErrInvalidClaims,
+			[]string{`"auth_time" 2026-03-01T09:00:01Z is after "iat" 2026-03-01T09:00:00Z`}},
+		{"exp of the wrong type", f.access(good.set("exp", `"tomorrow"`)), ErrInvalidClaims,
+			[]string{`claim "exp" is "tomorrow", want whole non-negative seconds`}},
+		{"type of the wrong value", f.access(good.set("type", `"id"`)), ErrInvalidClaims,
+			[]string{`claim "type" is "id", want "access" or "refresh"`}},
+		{"type against the header", f.access(good.set("type", `"refresh"`).del("fresh")), ErrInvalidClaims,
+			[]string{`the "type" claim says refresh but the header "typ" says access`}},
+		{"missing claims", f.access(good.del("jti").del("exp")), ErrInvalidClaims,
+			[]string{`missing claim "exp", "jti"`}},
+		{"empty subject", f.access(good.set("sub", `""`)), ErrInvalidClaims,
+			[]string{`the identity claim "sub" is "", want a non-empty string`}},
+		{"fresh of the wrong type", f.access(good.set("fresh", `1`)), ErrInvalidClaims,
+			[]string{`claim "fresh" is 1, want a boolean`}},
+		{"long issuer", f.access(good.set("iss", `"`+long+`"`)), ErrInvalidClaims,
+			[]string{`"iss" is "aaaa`, `… (3000 bytes) but Config.Issuer`}},
+		{"control characters", f.access(good.set("iss", `"a\u001b[31m\nb"`)), ErrInvalidClaims,
+			[]string{`"iss" is "a\x1b[31m\nb"`}},
+		{"many audiences", f.access(good.set("aud", `["1","2","3","4","5","6"]`)), ErrInvalidClaims,
+			[]string{`"aud" ["1" "2" "3" "4" … 6 in all] does not contain`}},
+		{"long wrong value", f.access(good.set("jti", `[`+strings.Repeat(`1,`, 1000)+`1]`)), ErrInvalidClaims,
+			[]string{`claim "jti" is "[1,1,1`, `(2003 bytes), want a non-empty string`}},
+	}
+	for _, tt := range tests {
+		c, err := m.RequireAccess(ctxBG, tt.tok)
+		if c != nil || !errors.Is(err, tt.want) || len(matchedSentinels(err)) != 1 {
+			t.Errorf("%s: RequireAccess = %v, %v; want nil, %v alone", tt.name, c, err, tt.want)
+			continue
+		}
+		msg := err.Error()
+		for _, d := range tt.detail {
+			if !strings.Contains(msg, d) {
+				t.Errorf("%s: error %q does not say %q", tt.name, msg, d)
+			}
+		}
+		if len(msg) > 400 || strings.ContainsAny(msg, "\n\x1b") {
+			t.Errorf("%s: error of %d bytes, or with raw control characters: %q", tt.name, len(msg), msg)
+		}
+	}
+}
