@@ -1,8 +1,10 @@
 package freshtoken
 
 import (
+	"context"
 	"fmt"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -50,16 +52,19 @@ type Config struct {
 	VerifyKeys []any
 
 	// Issuer is written as "iss" and, when set, required to match on every token.
+	// It must be valid UTF-8 without control characters (a newline read
+	// with it from a file would make every token fail elsewhere).
 	// Zero: no "iss" is written or checked.
 	Issuer string
 
 	// Audience is written as "aud" and, when set, every token's "aud" must contain it.
-	// Zero: no "aud" is written or checked.
+	// The rule for Issuer's characters holds. Zero: no "aud" is written or checked.
 	Audience string
 
 	// AccessTTL is how long an access token lives. Zero: 15 minutes.
 	// A token whose lifetime ("exp" minus "iat") exceeds it is rejected, so
-	// lowering it also shortens tokens already out.
+	// lowering it also shortens tokens already out. It may not exceed
+	// RefreshTTL: an access token must not outlive its session.
 	AccessTTL time.Duration
 
 	// RefreshTTL is how long a refresh token lives, which is also the
@@ -70,6 +75,7 @@ type Config struct {
 	// counts as fresh. Zero: for its whole life (AccessTTL). Refreshed
 	// tokens are never fresh, whatever this says. Under Flask, Issue writes
 	// the limit into the token as its "fresh" time, as fresh=timedelta does.
+	// It may not exceed AccessTTL, where it would limit nothing.
 	FreshFor time.Duration
 
 	// Leeway is the clock skew tolerated on "exp", "nbf" and "iat".
@@ -77,7 +83,10 @@ type Config struct {
 	Leeway time.Duration
 
 	// MaxTokenSize is the largest token, in bytes, a guard will look at;
-	// larger ones are rejected as ErrMalformed before any decoding.
+	// larger ones are rejected as ErrMalformed before any decoding, and
+	// Issue and Refresh refuse to write them. New refuses a size below the
+	// smallest pair this configuration writes (a one-byte subject, no
+	// application claims), under which every Issue would fail.
 	// Zero: 8 KiB.
 	MaxTokenSize int
 
@@ -125,13 +134,46 @@ type Config struct {
 	// long after its first use, so a client that lost Refresh's answer can
 	// retry; each retry gets a new pair. A thief holding the token gets the
 	// same grace, so keep it to seconds. Zero: none, any reuse revokes the
-	// session. Needs RotateRefresh.
+	// session. Needs RotateRefresh, and may not exceed RefreshTTL, where
+	// reuse would never be detected.
 	ReuseInterval time.Duration
 
 	// RefreshIdleTTL ends a session that has not been refreshed for this
 	// long: Refresh refuses, with ErrExpired, a refresh token issued longer
-	// ago than this. Zero: no limit but RefreshTTL. Needs RotateRefresh.
+	// ago than this. Zero: no limit but RefreshTTL. Needs RotateRefresh,
+	// and may not exceed RefreshTTL.
 	RefreshIdleTTL time.Duration
+
+	// ClaimsLoader returns the claims the subject holds now (roles,
+	// permissions, tenant), read from the application's database. Issue
+	// and every Refresh call it with their context, and its claims go into
+	// the access token they make; refresh tokens never carry them. So a
+	// change (a demoted admin, a revoked permission) reaches the next
+	// access token a Refresh makes, at most AccessTTL later, instead of
+	// living as long as the session: a claim the loader no longer returns
+	// is gone. WithClaims stays for what belongs to one login; Refresh
+	// writes those claims, from the refresh token, then the loader's.
+	//
+	// The loader's claims follow the rules of WithClaims, and breaking one
+	// fails the call with ErrInvalidConfig. At Issue, a name that both the
+	// loader and the login's WithClaims set fails too: the login's value
+	// would ride in the refresh token and come back the day the loader
+	// stopped returning the name. At Refresh, the loader's value replaces
+	// one the refresh token carries under the same name (a token issued
+	// before the claim moved to the loader, or one a Flask service's
+	// additional_claims_loader wrote), so deploying a loader logs nobody out.
+	//
+	// An error fails the call and no token is made (Refresh does not spend
+	// a rotated refresh token). An error that matches one of freshtoken's
+	// sentinels is returned as it is: return ErrRevoked for a deleted or
+	// banned user, so Refresh answers as for a revoked session. Any other
+	// error is an outage: it is wrapped to match ErrStoreUnavailable
+	// (HTTP 503, not 401), and stays reachable with errors.Is and
+	// errors.As. A panic is not recovered. The loader must be safe for
+	// concurrent use. NewVerifier ignores it: a Verifier makes no tokens.
+	// Zero: no loader; access tokens carry the WithClaims claims alone,
+	// copied by Refresh for the whole session.
+	ClaimsLoader func(ctx context.Context, subject string) (map[string]any, error)
 }
 
 // Manager issues, refreshes and revokes tokens, and verifies them as its
@@ -140,6 +182,7 @@ type Config struct {
 type Manager struct {
 	Verifier
 	signing *signingKey
+	loader  func(ctx context.Context, subject string) (map[string]any, error)
 
 	rotate        bool
 	reuseInterval time.Duration
@@ -147,7 +190,7 @@ type Manager struct {
 }
 
 // New checks cfg and returns a Manager. Errors match ErrInvalidKey or
-// ErrInvalidConfig, and name the field at fault.
+// ErrInvalidConfig, and name the field at fault and its value.
 func New(cfg Config) (*Manager, error) {
 	if cfg.Key == nil {
 		return nil, withDetail(ErrInvalidKey, "Config.Key is required")
@@ -161,6 +204,7 @@ func New(cfg Config) (*Manager, error) {
 	}
 	m := &Manager{
 		signing:       sk,
+		loader:        cfg.ClaimsLoader,
 		rotate:        cfg.RotateRefresh,
 		reuseInterval: cfg.ReuseInterval,
 		refreshIdle:   cfg.RefreshIdleTTL,
@@ -168,24 +212,59 @@ func New(cfg Config) (*Manager, error) {
 	if err := m.Verifier.init(&cfg, sk); err != nil {
 		return nil, err
 	}
+	if err := m.checkMaxTokenSize(cfg.MaxTokenSize); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
 // checkRotation checks the settings of refresh token rotation.
 func checkRotation(cfg *Config) error {
-	switch {
-	case cfg.ReuseInterval < 0, cfg.RefreshIdleTTL < 0:
-		return withDetail(ErrInvalidConfig, "ReuseInterval and RefreshIdleTTL must not be negative")
-	case !cfg.RotateRefresh && (cfg.ReuseInterval > 0 || cfg.RefreshIdleTTL > 0):
-		return withDetail(ErrInvalidConfig, "ReuseInterval and RefreshIdleTTL need RotateRefresh")
+	if err := notNegative("ReuseInterval", cfg.ReuseInterval); err != nil {
+		return err
+	}
+	if err := notNegative("RefreshIdleTTL", cfg.RefreshIdleTTL); err != nil {
+		return err
+	}
+	refresh := setting{"RefreshTTL", cfg.RefreshTTL, DefaultRefreshTTL}
+	for _, s := range []setting{{"ReuseInterval", cfg.ReuseInterval, 0}, {"RefreshIdleTTL", cfg.RefreshIdleTTL, 0}} {
+		if !cfg.RotateRefresh && s.configured > 0 {
+			return withDetail(ErrInvalidConfig, fmt.Sprintf("Config.%s needs Config.RotateRefresh", s))
+		}
+		if err := notLonger(s, refresh); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// checkMaxTokenSize refuses a MaxTokenSize (configured, or the default)
+// below the smallest pair m writes, measured with one probe signature.
+func (m *Manager) checkMaxTokenSize(configured int) error {
+	smallest, err := m.smallestPairSize()
+	if err != nil {
+		return err
+	}
+	if m.maxSize < smallest {
+		return withDetail(ErrInvalidConfig, fmt.Sprintf(
+			"Config.MaxTokenSize (%s) is smaller than the smallest token this configuration writes (%d bytes with a one-byte subject and no claims)",
+			sizeSetting(configured, m.maxSize), smallest))
+	}
+	return nil
+}
+
+// sizeSetting shows a size for an error, saying when it is the default.
+func sizeSetting(configured, used int) string {
+	if configured == 0 {
+		return fmt.Sprintf("%d, the default", used)
+	}
+	return fmt.Sprint(used)
 }
 
 // init sets v up from cfg, with sk as the key the Manager signs with (nil
 // for a Verifier that only verifies).
 func (v *Verifier) init(cfg *Config, sk *signingKey) error {
-	if err := checkLimits(cfg); err != nil {
+	if err := checkLimits(cfg, sk == nil); err != nil {
 		return err
 	}
 	format, err := newFormat(cfg, sk)
@@ -224,16 +303,93 @@ func (v *Verifier) init(cfg *Config, sk *signingKey) error {
 	return nil
 }
 
-// checkLimits checks the durations, sizes and names of cfg.
-func checkLimits(cfg *Config) error {
-	switch {
-	case cfg.AccessTTL < 0, cfg.RefreshTTL < 0, cfg.FreshFor < 0, cfg.MaxTokenSize < 0, cfg.VerifiedCacheSize < 0:
-		return withDetail(ErrInvalidConfig, "durations and sizes must not be negative (except Leeway)")
-	case orDefault(cfg.AccessTTL, DefaultAccessTTL) < time.Second || orDefault(cfg.RefreshTTL, DefaultRefreshTTL) < time.Second:
-		return withDetail(ErrInvalidConfig, "AccessTTL and RefreshTTL must be at least one second")
-	case !utf8.ValidString(cfg.Issuer) || !utf8.ValidString(cfg.Audience):
-		// JSON would rewrite them, and no token would then match them.
-		return withDetail(ErrInvalidConfig, "Issuer and Audience must be valid UTF-8")
+// checkLimits checks the durations, sizes and names of cfg, the rules a
+// Verifier shares with a Manager. On a verifier (verifyOnly) a zero TTL
+// means no cap rather than the default, so it is compared with nothing.
+func checkLimits(cfg *Config, verifyOnly bool) error {
+	for _, d := range []struct {
+		name  string
+		value time.Duration
+	}{{"AccessTTL", cfg.AccessTTL}, {"RefreshTTL", cfg.RefreshTTL}, {"FreshFor", cfg.FreshFor}} {
+		if err := notNegative(d.name, d.value); err != nil {
+			return err
+		}
+	}
+	for _, n := range []struct {
+		name  string
+		value int
+	}{{"MaxTokenSize", cfg.MaxTokenSize}, {"VerifiedCacheSize", cfg.VerifiedCacheSize}} {
+		if n.value < 0 {
+			return withDetail(ErrInvalidConfig, fmt.Sprintf("Config.%s (%d) must not be negative", n.name, n.value))
+		}
+	}
+	access := setting{"AccessTTL", cfg.AccessTTL, DefaultAccessTTL}
+	refresh := setting{"RefreshTTL", cfg.RefreshTTL, DefaultRefreshTTL}
+	if verifyOnly {
+		access.def, refresh.def = 0, 0
+	}
+	for _, s := range []setting{access, refresh} {
+		if s.used() != 0 && s.used() < time.Second {
+			// Token times are whole seconds.
+			return withDetail(ErrInvalidConfig, fmt.Sprintf("Config.%s must be at least one second", s))
+		}
+	}
+	if err := notLonger(access, refresh); err != nil {
+		return err
+	}
+	if err := notLonger(setting{"FreshFor", cfg.FreshFor, 0}, access); err != nil {
+		return err
+	}
+	if err := plainText("Issuer", cfg.Issuer); err != nil {
+		return err
+	}
+	return plainText("Audience", cfg.Audience)
+}
+
+// setting is a duration field of Config, for the checks and their errors.
+type setting struct {
+	name       string
+	configured time.Duration
+	def        time.Duration // what zero means
+}
+
+func (s setting) used() time.Duration { return orDefault(s.configured, s.def) }
+
+// String names the field and the value in force: "AccessTTL (15m0s, the default)".
+func (s setting) String() string {
+	if s.configured == 0 && s.def != 0 {
+		return fmt.Sprintf("%s (%v, the default)", s.name, s.def)
+	}
+	return fmt.Sprintf("%s (%v)", s.name, s.configured)
+}
+
+// notLonger refuses a longer than b, both as in force; a zero b (a
+// verifier's TTL left unset) is no limit.
+func notLonger(a, b setting) error {
+	if b.used() != 0 && a.used() > b.used() {
+		return withDetail(ErrInvalidConfig, fmt.Sprintf("Config.%s is longer than Config.%s", a, b))
+	}
+	return nil
+}
+
+func notNegative(name string, d time.Duration) error {
+	if d < 0 {
+		return withDetail(ErrInvalidConfig, fmt.Sprintf("Config.%s (%v) must not be negative", name, d))
+	}
+	return nil
+}
+
+// plainText refuses an Issuer or Audience that no token could match: JSON
+// rewrites invalid UTF-8, and a control character is a newline or a NUL
+// read along with the value, never part of a real name.
+func plainText(name, s string) error {
+	if !utf8.ValidString(s) {
+		return withDetail(ErrInvalidConfig, fmt.Sprintf("Config.%s %q is not valid UTF-8", name, s))
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return withDetail(ErrInvalidConfig, fmt.Sprintf("Config.%s %q has a control character (%U)", name, s, r))
+		}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
@@ -209,6 +210,24 @@ func TestNewErrors(t *testing.T) {
 		{"negative MaxTokenSize", Config{Key: k.ed, MaxTokenSize: -1}, ErrInvalidConfig, "sizes are never negative"},
 		{"sub-second AccessTTL", Config{Key: k.ed, AccessTTL: 500 * time.Millisecond}, ErrInvalidConfig, "token times are whole seconds"},
 		{"sub-second RefreshTTL", Config{Key: k.ed, RefreshTTL: time.Nanosecond}, ErrInvalidConfig, "token times are whole seconds"},
+		{"negative VerifiedCacheSize", Config{Key: k.ed, VerifiedCacheSize: -1}, ErrInvalidConfig, "sizes are never negative"},
+		{"negative ReuseInterval", Config{Key: k.ed, RotateRefresh: true, ReuseInterval: -time.Second}, ErrInvalidConfig, "durations are never negative"},
+		{"AccessTTL longer than RefreshTTL", Config{Key: k.ed, AccessTTL: 2 * time.Hour, RefreshTTL: time.Hour}, ErrInvalidConfig, "an access token would outlive its session"},
+		{"AccessTTL longer than the default RefreshTTL", Config{Key: k.ed, AccessTTL: DefaultRefreshTTL + time.Second}, ErrInvalidConfig, "the rule holds after defaults"},
+		{"RefreshTTL shorter than the default AccessTTL", Config{Key: k.ed, RefreshTTL: time.Minute}, ErrInvalidConfig, "the rule holds after defaults"},
+		{"FreshFor longer than AccessTTL", Config{Key: k.ed, AccessTTL: time.Minute, FreshFor: time.Hour}, ErrInvalidConfig, "a window longer than the token limits nothing; refreshed tokens are never fresh"},
+		{"FreshFor longer than the default AccessTTL", Config{Key: k.ed, FreshFor: DefaultAccessTTL + time.Second}, ErrInvalidConfig, "the rule holds after defaults"},
+		{"Flask FreshFor longer than AccessTTL", Config{Key: k.hs256, Flask: &FlaskOptions{}, FreshFor: time.Hour}, ErrInvalidConfig, "the fresh time would lie past exp"},
+		{"RefreshIdleTTL longer than RefreshTTL", Config{Key: k.ed, RotateRefresh: true, RefreshTTL: time.Hour, RefreshIdleTTL: 2 * time.Hour}, ErrInvalidConfig, "an idle limit past the session's end limits nothing"},
+		{"ReuseInterval longer than RefreshTTL", Config{Key: k.ed, RotateRefresh: true, RefreshTTL: time.Hour, ReuseInterval: 2 * time.Hour}, ErrInvalidConfig, "reuse would never be detected"},
+		{"Issuer with a newline", Config{Key: k.ed, Issuer: "https://auth.example.com\n"}, ErrInvalidConfig, "read along from a file; no other service writes it"},
+		{"Issuer with a NUL", Config{Key: k.ed, Issuer: "auth\x00"}, ErrInvalidConfig, "a control character is never part of a name"},
+		{"Audience with a tab", Config{Key: k.ed, Audience: "api\t"}, ErrInvalidConfig, "a control character is never part of a name"},
+		{"Audience with DEL", Config{Key: k.ed, Audience: "api\x7f"}, ErrInvalidConfig, "DEL is a control character"},
+		{"Issuer with a C1 control", Config{Key: k.ed, Issuer: "auth\u0085"}, ErrInvalidConfig, "NEL is a control character too"},
+		{"MaxTokenSize far too small", Config{Key: k.ed, MaxTokenSize: 100}, ErrInvalidConfig, "every Issue would fail"},
+		{"MaxTokenSize too small for an RSA signature", Config{Key: k.rsa, MaxTokenSize: 400}, ErrInvalidConfig, "the signature alone takes 342 characters"},
+		{"default MaxTokenSize with a huge Issuer", Config{Key: k.ed, Issuer: strings.Repeat("i", DefaultMaxTokenSize)}, ErrInvalidConfig, "the default holds no token either"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -218,6 +237,131 @@ func TestNewErrors(t *testing.T) {
 			}
 			if m != nil {
 				t.Errorf("New() returned a Manager with error %v", err)
+			}
+		})
+	}
+}
+
+// New's errors name the field at fault and the values in force, defaults
+// included, so the fix needs no reading of the code.
+func TestNewErrorText(t *testing.T) {
+	k := testKeys()
+	smallest := func(cfg Config) int {
+		m, _ := newTestManager(t, cfg)
+		n, err := m.smallestPairSize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}(Config{Key: k.ed})
+	tests := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"AccessTTL over RefreshTTL", Config{AccessTTL: 2 * time.Hour, RefreshTTL: time.Hour},
+			"freshtoken: invalid configuration: Config.AccessTTL (2h0m0s) is longer than Config.RefreshTTL (1h0m0s)"},
+		{"default AccessTTL over RefreshTTL", Config{RefreshTTL: time.Minute},
+			"freshtoken: invalid configuration: Config.AccessTTL (15m0s, the default) is longer than Config.RefreshTTL (1m0s)"},
+		{"FreshFor over the default AccessTTL", Config{FreshFor: time.Hour},
+			"freshtoken: invalid configuration: Config.FreshFor (1h0m0s) is longer than Config.AccessTTL (15m0s, the default)"},
+		{"RefreshIdleTTL over RefreshTTL", Config{RotateRefresh: true, RefreshIdleTTL: 31 * 24 * time.Hour},
+			"freshtoken: invalid configuration: Config.RefreshIdleTTL (744h0m0s) is longer than Config.RefreshTTL (720h0m0s, the default)"},
+		{"ReuseInterval over RefreshTTL", Config{RotateRefresh: true, RefreshTTL: time.Hour, ReuseInterval: 90 * time.Minute},
+			"freshtoken: invalid configuration: Config.ReuseInterval (1h30m0s) is longer than Config.RefreshTTL (1h0m0s)"},
+		{"negative FreshFor", Config{FreshFor: -time.Second},
+			"freshtoken: invalid configuration: Config.FreshFor (-1s) must not be negative"},
+		{"negative MaxTokenSize", Config{MaxTokenSize: -1},
+			"freshtoken: invalid configuration: Config.MaxTokenSize (-1) must not be negative"},
+		{"negative RefreshIdleTTL", Config{RotateRefresh: true, RefreshIdleTTL: -time.Hour},
+			"freshtoken: invalid configuration: Config.RefreshIdleTTL (-1h0m0s) must not be negative"},
+		{"sub-second AccessTTL", Config{AccessTTL: time.Millisecond},
+			"freshtoken: invalid configuration: Config.AccessTTL (1ms) must be at least one second"},
+		{"Issuer with a newline", Config{Issuer: "https://auth.example.com\n"},
+			`freshtoken: invalid configuration: Config.Issuer "https://auth.example.com\n" has a control character (U+000A)`},
+		{"Audience not UTF-8", Config{Audience: "api\xff"},
+			`freshtoken: invalid configuration: Config.Audience "api\xff" is not valid UTF-8`},
+		{"MaxTokenSize below the smallest pair", Config{MaxTokenSize: smallest - 1}, fmt.Sprintf(
+			"freshtoken: invalid configuration: Config.MaxTokenSize (%d) is smaller than the smallest token this configuration writes (%d bytes with a one-byte subject and no claims)", smallest-1, smallest)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.cfg.Key == nil {
+				tt.cfg.Key = k.ed
+			}
+			_, err := New(tt.cfg)
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("New() error = %v\nwant %s", err, tt.want)
+			}
+		})
+	}
+}
+
+// The limits are inclusive: a setting equal to the one it may not exceed
+// is accepted, and so are non-ASCII names.
+func TestNewAcceptsTheLimits(t *testing.T) {
+	k := testKeys()
+	tests := []struct {
+		name   string
+		cfg    Config
+		reason string
+	}{
+		{"AccessTTL equal to RefreshTTL", Config{AccessTTL: time.Hour, RefreshTTL: time.Hour}, "the access token ends with the session"},
+		{"FreshFor equal to AccessTTL", Config{AccessTTL: time.Hour, FreshFor: time.Hour}, "fresh for the token's whole life, as with zero"},
+		{"Flask FreshFor equal to AccessTTL", Config{Key: k.hs256, Flask: &FlaskOptions{}, FreshFor: DefaultAccessTTL}, "the fresh time is the exp"},
+		{"RefreshIdleTTL equal to RefreshTTL", Config{RotateRefresh: true, RefreshTTL: time.Hour, RefreshIdleTTL: time.Hour}, "harmless"},
+		{"ReuseInterval equal to RefreshTTL", Config{RotateRefresh: true, RefreshTTL: time.Hour, ReuseInterval: time.Hour}, "harmless, if unwise"},
+		{"non-ASCII Issuer and Audience", Config{Issuer: "https://auth.exämple.com", Audience: "日本"}, "names may be any text but control characters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.cfg.Key == nil {
+				tt.cfg.Key = k.ed
+			}
+			m, err := New(tt.cfg)
+			if err != nil || m == nil {
+				t.Errorf("New() = %v, %v; want a Manager (%s)", m, err, tt.reason)
+			}
+		})
+	}
+}
+
+// New's probe measures exactly the largest token of the smallest pair
+// Issue writes, as the size check counts it (the access token's refreshed
+// twin may be two characters longer); at that MaxTokenSize, logins and
+// refreshes work, and one byte less is refused by New.
+func TestNewMaxTokenSizeProbe(t *testing.T) {
+	k := testKeys()
+	for _, p := range []struct {
+		name   string
+		cfg    Config
+		growth int // how much the access token's refreshed twin may add
+	}{
+		{"EdDSA", Config{Key: k.ed}, 2},
+		{"RS256", Config{Key: k.rsa}, 2},
+		{"PS256 with issuer and audience", Config{Key: k.rsa, Algorithm: "PS256", Issuer: "https://auth.example.com", Audience: "api"}, 2},
+		{"ES512", Config{Key: k.p521}, 2},
+		{"HS256", Config{Key: k.hs256}, 2},
+		{"flask", Config{Key: k.hs256, Flask: &FlaskOptions{}}, 2},
+		{"flask with FreshFor", Config{Key: k.hs256, Flask: &FlaskOptions{}, FreshFor: 5 * time.Minute}, 0},
+		{"flask with a kid and an identity claim", Config{Key: k.hs256, KeyID: "k1", Flask: &FlaskOptions{IdentityClaim: "user_id"}}, 2},
+	} {
+		t.Run(p.name, func(t *testing.T) {
+			with := func(limit int) Config { c := p.cfg; c.MaxTokenSize = limit; return c }
+			big, _ := newTestManager(t, with(1<<20))
+			pair := mustIssue(t, big, "x")
+			want := max(len(pair.Access)+p.growth, len(pair.Refresh))
+			got, err := big.smallestPairSize()
+			if err != nil || got != want {
+				t.Fatalf("smallestPairSize() = %d, %v; want %d, the size of the pair Issue wrote", got, err, want)
+			}
+			if _, err := New(with(want - 1)); !errors.Is(err, ErrInvalidConfig) {
+				t.Errorf("New with MaxTokenSize %d, a byte short: %v, want ErrInvalidConfig", want-1, err)
+			}
+			m, _ := newTestManager(t, with(want))
+			login := mustIssue(t, m, "x")
+			if _, err := m.Refresh(ctxBG, login.Refresh); err != nil {
+				t.Errorf("Refresh at the smallest MaxTokenSize: %v", err)
 			}
 		})
 	}

@@ -56,7 +56,9 @@ var (
 	// time, so freshtoken could not tell whether the token was revoked. The
 	// token is refused (fail closed); it is not known to be bad, so an HTTP
 	// layer answers 503, not 401. The store's own error is wrapped too, so
-	// errors.Is also matches, say, context.DeadlineExceeded.
+	// errors.Is also matches, say, context.DeadlineExceeded. Issue and
+	// Refresh also return it when Config.ClaimsLoader fails with an error
+	// of its own (the user database is down), wrapping that error.
 	ErrStoreUnavailable = errors.New("freshtoken: revocation store unavailable")
 
 	// ErrKeysUnavailable: a Verifier started without waiting for its JWK

@@ -196,7 +196,8 @@ func checkGuard(t *testing.T, g guardFunc, m *Manager, tok string, want error, r
 // sentinels are every error a guard may wrap; each rejection wraps exactly one.
 var sentinels = []error{
 	ErrMalformed, ErrSignature, ErrUnknownKey, ErrInvalidClaims, ErrExpired,
-	ErrNotYetValid, ErrWrongType, ErrNotFresh, ErrInvalidKey, ErrInvalidConfig,
+	ErrNotYetValid, ErrWrongType, ErrNotFresh, ErrRevoked, ErrStoreUnavailable,
+	ErrKeysUnavailable, ErrInvalidKey, ErrInvalidConfig,
 }
 
 // matchedSentinels lists the sentinels err matches.

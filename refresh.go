@@ -8,8 +8,9 @@ import (
 // Refresh swaps a valid refresh token for a new access token. The new token
 // is not fresh, whatever the refresh token's login was: only Issue makes fresh
 // tokens. It keeps the subject, the session, the login time ("auth_time") and
-// the application's claims, and expires after Config.AccessTTL or with the
-// refresh token, whichever comes first.
+// the login's WithClaims claims, adds the claims Config.ClaimsLoader returns
+// now (called with ctx, once the refresh token is known good), and expires
+// after Config.AccessTTL or with the refresh token, whichever comes first.
 //
 // By default the refresh token is not re-issued: the returned Pair holds the
 // same string and its expiry, so a session ends at the latest RefreshTTL
@@ -24,7 +25,9 @@ import (
 // and the new tokens live one second, plus the leeway every guard grants.
 //
 // An access token passed here fails with ErrWrongType, a revoked one with
-// ErrRevoked, and a store failure with ErrStoreUnavailable.
+// ErrRevoked, and a store failure with ErrStoreUnavailable. A loader's
+// error is returned as Config.ClaimsLoader says, and leaves a rotated
+// refresh token unspent, so the client may try again.
 func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Pair, error) {
 	rc, err := m.verify(ctx, refreshToken, RefreshToken)
 	if err != nil {
@@ -35,10 +38,17 @@ func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Pair, erro
 	if m.rotate && m.refreshIdle > 0 && !now.Before(rc.IssuedAt.Add(m.refreshIdle)) {
 		return nil, withDetail(ErrExpired, "the session was idle for longer than RefreshIdleTTL")
 	}
+	loaded, err := m.loadClaims(ctx, rc.Subject)
+	if err != nil {
+		return nil, err
+	}
+	// The refresh token carries the login's claims alone, so what the
+	// loader no longer returns is gone, and what it returns now wins.
+	perLogin, nPerLogin := withoutClaims(rc.rawExtra, len(rc.Extra), loaded.names)
 	access := tokenFields{
 		typ: AccessToken, subject: rc.Subject, sessionID: rc.SessionID,
 		issuedAt: now, expiresAt: now.Add(m.accessTTL), authTime: rc.AuthTime, fresh: false,
-		extra: rc.rawExtra, nExtra: len(rc.Extra),
+		extra: joinExtra(perLogin, loaded.extra), nExtra: nPerLogin + len(loaded.names),
 	}
 	if access.expiresAt.After(end) {
 		access.expiresAt = end
@@ -86,8 +96,9 @@ func refreshTimes(clock time.Time, rc *Claims) (now, end time.Time) {
 // rotateRefresh signs access and a new refresh token for the session of
 // rc, then spends rc.
 func (m *Manager) rotateRefresh(ctx context.Context, clock time.Time, rc *Claims, access *tokenFields, end time.Time) (*Pair, error) {
-	// The new refresh token keeps the session and the login's expiry, so
-	// rotation never makes a session outlive RefreshTTL.
+	// The new refresh token keeps the session, the login's expiry, so
+	// rotation never makes a session outlive RefreshTTL, and the login's
+	// claims, without the loader's.
 	refresh := tokenFields{
 		typ: RefreshToken, subject: rc.Subject, sessionID: rc.SessionID,
 		issuedAt: access.issuedAt, expiresAt: end, authTime: rc.AuthTime, extra: rc.rawExtra, nExtra: len(rc.Extra),

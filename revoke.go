@@ -1,16 +1,20 @@
 package freshtoken
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"time"
 )
 
 // Logout ends the session of refreshToken: the refresh token, every refresh
 // token rotated from it and every access token issued or refreshed from
 // them fail from now on with ErrRevoked, on every Manager sharing the store.
+// It is EndSession for the claims of refreshToken; a logout endpoint that
+// holds only the access token calls EndSession with its claims.
 //
 // In the Flask-JWT-Extended format (Config.Flask), the tokens freshtoken
 // writes carry the same session link (a "sid" claim, which
@@ -30,22 +34,70 @@ func (m *Manager) Logout(ctx context.Context, refreshToken string) error {
 	if err != nil {
 		return err
 	}
-	if err := m.store.Revoke(ctx, m.now(), c.SessionID, m.sessionEnd(c)); err != nil {
+	return m.EndSession(ctx, c)
+}
+
+// EndSession ends the session that c, the claims a guard returned for one
+// of its tokens, belongs to: as Logout does, every refresh and access
+// token of the session fails from now on with ErrRevoked, on every Manager
+// sharing the store. c may come from any guard, so a logout endpoint
+// behind RequireAccess, which sees only the access token, ends the whole
+// session, refresh token included. Other sessions of the subject are left
+// alone (LogoutEverywhere ends them all).
+//
+// The revocation lasts until the session's last token can no longer be
+// accepted, and is then forgotten: from a refresh token's claims, until
+// its expiry; from an access token's, which do not tell when the
+// session's refresh token expires, until RefreshTTL after the login; in
+// both cases plus the leeways. Ending a session twice is not an error, and
+// neither is ending one whose tokens have all expired: there is nothing
+// left to revoke, and the store is not asked. Nil claims, or claims without
+// a session ID or subject (not from a guard), fail with ErrInvalidConfig;
+// a store failure returns an error matching ErrStoreUnavailable, and the
+// session may not be revoked.
+func (m *Manager) EndSession(ctx context.Context, c *Claims) error {
+	if c == nil || c.SessionID == "" || c.Subject == "" {
+		return withDetail(ErrInvalidConfig, "EndSession takes the claims a guard returned for one of the session's tokens")
+	}
+	now := m.now()
+	until := m.sessionEnd(c)
+	if !until.After(now) {
+		return nil
+	}
+	if err := m.store.Revoke(ctx, now, c.SessionID, until); err != nil {
 		return storeError(err)
 	}
 	return nil
 }
 
-// sessionEnd is when the last token of the session of refresh token rc
-// stops being accepted: refresh tokens, rotated or not, expire with the
-// login's refresh token, and so do refreshed access tokens; the login's
-// access token outlives them when AccessTTL exceeds RefreshTTL. A refresh
-// inside the leeway after the refresh token's end makes tokens that live a
-// second more, accepted for a leeway beyond that.
-func (m *Manager) sessionEnd(rc *Claims) time.Time {
-	end := rc.ExpiresAt
-	if e := rc.AuthTime.Add(m.accessTTL); e.After(end) {
-		end = e
+// sessionEnd is when the last token of the session of c stops being
+// accepted, by this bound on each kind of token:
+//   - Refresh tokens, rotated or not, expire with the login's refresh
+//     token. For a refresh token c that is c's "exp". For an access
+//     token it is unknown, but the login's refresh token lived at most
+//     RefreshTTL from the login second. loginTime(c) is not before that
+//     second (in the Flask format, for a session begun by a refresh token
+//     Flask-JWT-Extended wrote, it is c's own "iat", later still), unless
+//     c was dated by another instance's clock, trusted to a leeway: hence
+//     the login time plus RefreshTTL and a leeway. This takes RefreshTTL
+//     as it was at the login: lowered since, a rotated refresh token may
+//     outlive the bound.
+//   - The login's access token expires AccessTTL after the login second.
+//   - A refreshed access token expires with the refresh token, except
+//     that a refresh inside the leeway after the refresh token's "exp"
+//     makes one that lives a second more.
+//
+// Every token is accepted for a leeway after its "exp": so the last one
+// is refused from the latest of these plus twice the leeway and a second.
+func (m *Manager) sessionEnd(c *Claims) time.Time {
+	login := loginTime(c)
+	refreshEnd := c.ExpiresAt
+	if c.Type != RefreshToken {
+		refreshEnd = login.Add(m.refreshTTL + m.leeway)
+	}
+	end := login.Add(m.accessTTL)
+	if refreshEnd.After(end) {
+		end = refreshEnd
 	}
 	return end.Add(2*m.leeway + time.Second)
 }
@@ -53,14 +105,19 @@ func (m *Manager) sessionEnd(rc *Claims) time.Time {
 // RevokeAccessToken revokes the access token whose "jti" (Claims.ID) is jti,
 // for example one seen in a log, leaving the rest of its session alone. The
 // revocation lasts as long as any access token may: AccessTTL plus twice the
-// leeway. An empty jti fails with ErrInvalidConfig; a store failure returns
-// an error matching ErrStoreUnavailable.
+// leeway. An empty jti fails with ErrInvalidConfig, and so does a whole
+// token given by mistake (which would revoke nothing): neither format's
+// IDs contain a ".". A store failure returns an error matching
+// ErrStoreUnavailable.
 //
-// To end a session, use Logout: a refresh token's ID given here would be
-// forgotten before the refresh token expires.
+// To end a session, use EndSession or Logout: a refresh token's ID given
+// here would be forgotten before the refresh token expires.
 func (m *Manager) RevokeAccessToken(ctx context.Context, jti string) error {
 	if jti == "" {
 		return withDetail(ErrInvalidConfig, "RevokeAccessToken needs a token ID")
+	}
+	if looksLikeToken(jti) {
+		return withDetail(ErrInvalidConfig, "RevokeAccessToken takes the token's ID (Claims.ID), not the token")
 	}
 	now := m.now()
 	// A valid access token was issued at most a leeway in the future and
@@ -71,6 +128,27 @@ func (m *Manager) RevokeAccessToken(ctx context.Context, jti string) error {
 	return nil
 }
 
+// maxPlainID bounds a token ID that holds a ".": freshtoken's own IDs
+// (22 base64url characters) and Flask-JWT-Extended's (36-character
+// UUIDs) never hold one, but a Flask application may set "jti" itself.
+const maxPlainID = 128
+
+// looksLikeToken reports whether s is a token, or a piece of one, rather
+// than a token ID: a "." after a base64url JSON object (the JOSE header,
+// "eyJ..."), or a "." in something longer than any ID.
+func looksLikeToken(s string) bool {
+	head, _, dot := strings.Cut(s, ".")
+	if !dot {
+		return false
+	}
+	if len(s) > maxPlainID {
+		return true
+	}
+	h, err := base64.RawURLEncoding.DecodeString(head)
+	h = bytes.TrimLeft(h, " \t\r\n")
+	return err == nil && len(h) > 0 && h[0] == '{'
+}
+
 // LogoutEverywhere ends every session of subject that began before now,
 // on every Manager sharing the store, without listing them: every token
 // whose login came earlier, by as little as a nanosecond, fails with
@@ -78,6 +156,12 @@ func (m *Manager) RevokeAccessToken(ctx context.Context, jti string) error {
 // compromised. Logins from now on, including one at the same instant, are
 // not affected, so a handler may call LogoutEverywhere and then Issue to
 // keep the current user logged in, in either token format.
+//
+// The cutoff is exact, which surprises tests: with a test clock that
+// stands still, a login made at the very instant of the call, whether
+// before or after it, is at or after the cutoff and stays valid. A test
+// must move its clock on between the login it means to end and the call
+// (by a nanosecond is enough); moving it only afterwards changes nothing.
 //
 // The moment is read from the Manager's clock and compared, to the
 // nanosecond, with the login time freshtoken writes into every session ID.

@@ -3,6 +3,7 @@ package freshtoken_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,16 +65,17 @@ func TestLogoutRefusesBadTokens(t *testing.T) {
 	}
 }
 
-// When AccessTTL exceeds RefreshTTL the login's access token outlives its
-// refresh token; logging out must still cover it.
+// With AccessTTL equal to RefreshTTL (New refuses a longer one) the login's
+// access token lives as long as its refresh token; logging out covers it
+// to the end.
 func TestLogoutCoversLongAccessTokens(t *testing.T) {
-	m, clk := newTestManager(t, freshtoken.Config{AccessTTL: 2 * time.Hour, RefreshTTL: time.Hour})
+	m, clk := newTestManager(t, freshtoken.Config{AccessTTL: time.Hour, RefreshTTL: time.Hour})
 	login := mustIssue(t, m, "alice")
 	if err := m.Logout(context.Background(), login.Refresh); err != nil {
 		t.Fatal(err)
 	}
-	clk.Advance(90 * time.Minute)
-	expect(t, m, checkAccess, "the access token after the refresh token expired", login.Access, freshtoken.ErrRevoked)
+	clk.Set(login.AccessExpiresAt.Add(freshtoken.DefaultLeeway - time.Nanosecond))
+	expect(t, m, checkAccess, "the access token at the end of its leeway", login.Access, freshtoken.ErrRevoked)
 }
 
 // Managers that share a store share revocations, as instances sharing Redis do.
@@ -115,6 +117,54 @@ func TestRevokeAccessToken(t *testing.T) {
 	}
 }
 
+// A whole token given instead of its ID used to be recorded as an ID no
+// token has: nil, and nothing revoked. It is refused now, and the IDs of
+// both formats still go through.
+func TestRevokeAccessTokenRefusesTokens(t *testing.T) {
+	own, _ := newTestManager(t, freshtoken.Config{})
+	flask, _ := newFlaskManager(t, nil)
+	ctx := context.Background()
+	ownLogin := mustIssue(t, own, "alice")
+	flaskLogin := mustIssue(t, flask, "alice")
+	ownClaims, err := own.RequireAccess(ctx, ownLogin.Access)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flaskClaims, err := flask.RequireAccess(ctx, flaskLogin.Access)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, reason string
+		m            *freshtoken.Manager
+		jti          string
+		want         error
+	}{
+		{"an access token", "the mistake this guards against", own, ownLogin.Access, freshtoken.ErrInvalidConfig},
+		{"a Flask access token", "the same mistake in the Flask format", flask, flaskLogin.Access, freshtoken.ErrInvalidConfig},
+		{"a refresh token", "a token, whatever its type", own, ownLogin.Refresh, freshtoken.ErrInvalidConfig},
+		{"a token cut after its header", "a piece of a token copied from a log", own, ownLogin.Access[:strings.IndexByte(ownLogin.Access, '.')+10], freshtoken.ErrInvalidConfig},
+		{"a JWE", "five parts are a token too", own, "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..aXY.Y2lwaGVy.dGFn", freshtoken.ErrInvalidConfig},
+		{"a long ID with a dot", "longer than any ID, so a token or a piece of one", own, strings.Repeat("a", 100) + "." + strings.Repeat("b", 100), freshtoken.ErrInvalidConfig},
+		{"freshtoken's own ID", "22 base64url characters", own, ownClaims.ID, nil},
+		{"a Flask UUID", "what Flask-JWT-Extended writes", flask, flaskClaims.ID, nil},
+		{"a short ID with a dot", "a Flask application may set its own jti", flask, "order.42", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.m.RevokeAccessToken(ctx, c.jti)
+			if !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
+				t.Fatalf("RevokeAccessToken: got %v, want %v (%s)", err, c.want, c.reason)
+			}
+			if err != nil && !strings.Contains(err.Error(), "takes the token's ID (Claims.ID), not the token") {
+				t.Errorf("error %q does not say what to pass", err)
+			}
+		})
+	}
+	expect(t, own, checkAccess, "the token whose ID was revoked", ownLogin.Access, freshtoken.ErrRevoked)
+	expect(t, flask, checkAccess, "the Flask token whose ID was revoked", flaskLogin.Access, freshtoken.ErrRevoked)
+}
+
 func TestLogoutEverywhere(t *testing.T) {
 	// The revocation happens at 09:30:00.5000007, halfway through a second.
 	revocation := t0.Add(30*time.Minute + 500*time.Millisecond + 700*time.Nanosecond)
@@ -151,6 +201,31 @@ func TestLogoutEverywhere(t *testing.T) {
 			clk.Advance(20 * time.Minute)
 			expect(t, m, checkRefreshCall, "the login's refresh token", login.Refresh, c.want)
 		})
+	}
+}
+
+// LogoutEverywhere's cutoff is exact, so a test whose clock stands still
+// sees a login made at the instant of the call, before it or after it,
+// stay valid: the clock must move between the login and the call.
+func TestLogoutEverywhereWithAFrozenClock(t *testing.T) {
+	m, clk := newTestManager(t, freshtoken.Config{})
+	ctx := context.Background()
+	before := mustIssue(t, m, "alice") // at t0, as is the call below
+	if err := m.LogoutEverywhere(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	after := mustIssue(t, m, "alice")
+	clk.Advance(time.Minute)
+	expect(t, m, checkAccess, "a login at the instant of the call, made before it", before.Access, nil)
+	expect(t, m, checkAccess, "a login at the instant of the call, made after it", after.Access, nil)
+
+	// The clock has moved on since both logins: a call now ends them.
+	if err := m.LogoutEverywhere(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string]*freshtoken.Pair{"the first login": before, "the second login": after} {
+		expect(t, m, checkAccess, name+" once the clock moved before the call", p.Access, freshtoken.ErrRevoked)
+		expect(t, m, checkRefresh, name+" once the clock moved before the call", p.Refresh, freshtoken.ErrRevoked)
 	}
 }
 

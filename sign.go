@@ -32,9 +32,8 @@ const maxFixed = 16
 
 // sign encodes and signs one token in the Manager's format.
 func (m *Manager) sign(f *tokenFields) (string, error) {
-	f.issuer, f.audience = m.issuer, m.audience
 	var pbuf [512]byte // the usual payload fits: no allocation
-	payload, growth := m.format.appendClaims(pbuf[:0], f)
+	payload, growth := m.payload(pbuf[:0], f)
 	// No format writes more than maxFixed claims of its own, so only
 	// tokens with many application claims need counting.
 	if f.nExtra > maxMembers-maxFixed {
@@ -43,6 +42,38 @@ func (m *Manager) sign(f *tokenFields) (string, error) {
 		}
 	}
 	return m.seal(m.format.header(f.typ), payload, growth)
+}
+
+// payload appends the claims of f in the Manager's format; growth is as
+// for tokenFormat.appendClaims.
+func (m *Manager) payload(b []byte, f *tokenFields) (out []byte, growth int) {
+	f.issuer, f.audience = m.issuer, m.audience
+	return m.format.appendClaims(b, f)
+}
+
+// smallestPairSize is the size, as fits counts it, of the larger token of
+// the smallest pair Issue writes: a one-byte subject, no application
+// claims, no CSRF, a login at a whole second (under Flask with FreshFor,
+// the "fresh" time is then at its shortest). A key's signatures all have
+// one length, so one probe signature measures both tokens.
+func (m *Manager) smallestPairSize() (int, error) {
+	sig, err := m.signing.sign([]byte("probe"))
+	if err != nil {
+		return 0, fmt.Errorf("freshtoken: signing failed: %w", err)
+	}
+	access, refresh, err := m.loginPair("x", m.now().Truncate(time.Second), &issueOptions{}, &issueOptions{})
+	if err != nil {
+		return 0, err
+	}
+	return max(m.tokenSize(access, len(sig)), m.tokenSize(refresh, len(sig))), nil
+}
+
+// tokenSize is the size, as fits counts it, of f signed with a signature
+// of sigLen bytes: what seal builds.
+func (m *Manager) tokenSize(f *tokenFields, sigLen int) int {
+	payload, growth := m.payload(nil, f)
+	enc := base64.RawURLEncoding
+	return len(m.format.header(f.typ)) + 1 + enc.EncodedLen(len(payload)) + 1 + enc.EncodedLen(sigLen) + growth
 }
 
 // seal signs header and payload into a compact token.

@@ -79,7 +79,8 @@ type Claims struct {
 	// with WithCSRF, for cookie-based clients; empty otherwise.
 	CSRF string
 
-	// Extra holds the application's own claims (from WithClaims), decoded as
+	// Extra holds the application's own claims (from WithClaims and, in an
+	// access token, Config.ClaimsLoader), decoded as
 	// encoding/json decodes into an interface value, except that a claim
 	// holding a number beyond float64's range (which encoding/json refuses
 	// and Python writes) has its numbers as json.Number. Nil when there are
@@ -112,46 +113,53 @@ var reserved = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "sid", 
 // Refresh copies them into every later access token. Each value must
 // marshal to JSON. Issue fails with ErrInvalidConfig for a reserved claim
 // name ("sub", "exp", "fresh", "type", ...), a name given twice (across
-// several WithClaims), a name JSON would escape (quotes, backslashes,
-// control characters, <, >, &), a value the guards would refuse (a
-// json.RawMessage with invalid UTF-8 or a lone surrogate such as
-// "\ud800"), more claims than a token may hold (about 50), or claims that
-// make a token larger than Config.MaxTokenSize.
+// several WithClaims, or also returned by Config.ClaimsLoader), a name
+// JSON would escape (quotes, backslashes, control characters, <, >, &), a
+// value the guards would refuse (a json.RawMessage with invalid UTF-8 or a
+// lone surrogate such as "\ud800"), more claims than a token may hold
+// (about 50), or claims that make a token larger than Config.MaxTokenSize.
+//
+// Claims that may change during a session (a role, a permission) belong
+// in Config.ClaimsLoader instead, which Refresh asks again each time.
 func WithClaims(claims map[string]any) IssueOption {
-	return func(o *issueOptions) error {
-		names := make([]string, 0, len(claims))
-		for name := range claims {
-			switch {
-			case name == "" || slices.Contains(reserved, name):
-				return withDetail(ErrInvalidConfig, fmt.Sprintf("claim %q is reserved", name))
-			case slices.Contains(o.names, name):
-				return withDetail(ErrInvalidConfig, fmt.Sprintf("claim %q is given twice", name))
-			case string(appendString(nil, name)) != `"`+name+`"`:
-				// The guards refuse escaped member names, which could hide a
-				// reserved name; an escaped name would make the token unusable.
-				return withDetail(ErrInvalidConfig, fmt.Sprintf("claim name %q has characters JSON escapes", name))
-			}
-			names = append(names, name)
+	return func(o *issueOptions) error { return o.addClaims(claims, "") }
+}
+
+// addClaims checks claims and appends them to o, in name order. from
+// names where the claims come from in an error ("" for WithClaims).
+func (o *issueOptions) addClaims(claims map[string]any, from string) error {
+	names := make([]string, 0, len(claims))
+	for name := range claims {
+		switch {
+		case name == "" || slices.Contains(reserved, name):
+			return withDetail(ErrInvalidConfig, fmt.Sprintf("%sclaim %q is reserved", from, name))
+		case slices.Contains(o.names, name):
+			return withDetail(ErrInvalidConfig, fmt.Sprintf("%sclaim %q is given twice", from, name))
+		case string(appendString(nil, name)) != `"`+name+`"`:
+			// The guards refuse escaped member names, which could hide a
+			// reserved name; an escaped name would make the token unusable.
+			return withDetail(ErrInvalidConfig, fmt.Sprintf("%sclaim name %q has characters JSON escapes", from, name))
 		}
-		slices.Sort(names) // tokens are reproducible byte for byte
-		for _, name := range names {
-			v, err := json.Marshal(claims[name])
-			if err != nil {
-				return withDetail(ErrInvalidConfig, fmt.Sprintf("claim %q: %v", name, err))
-			}
-			if err := readableClaim(name, v); err != nil {
-				return err
-			}
-			if len(o.extra) > 0 {
-				o.extra = append(o.extra, ',')
-			}
-			o.extra = appendString(o.extra, name)
-			o.extra = append(o.extra, ':')
-			o.extra = append(o.extra, v...)
-		}
-		o.names = append(o.names, names...)
-		return nil
+		names = append(names, name)
 	}
+	slices.Sort(names) // tokens are reproducible byte for byte
+	for _, name := range names {
+		v, err := json.Marshal(claims[name])
+		if err != nil {
+			return withDetail(ErrInvalidConfig, fmt.Sprintf("%sclaim %q: %v", from, name, err))
+		}
+		if err := readableClaim(name, v, from); err != nil {
+			return err
+		}
+		if len(o.extra) > 0 {
+			o.extra = append(o.extra, ',')
+		}
+		o.extra = appendString(o.extra, name)
+		o.extra = append(o.extra, ':')
+		o.extra = append(o.extra, v...)
+	}
+	o.names = append(o.names, names...)
+	return nil
 }
 
 // readableClaim runs an application claim, as Issue would write it,
@@ -159,7 +167,7 @@ func WithClaims(claims map[string]any) IssueOption {
 // own guards refuse. json.Marshal passes a json.RawMessage through with
 // invalid UTF-8 or an escaped lone surrogate ("\ud800") in it, both of
 // which the guards refuse.
-func readableClaim(name string, v []byte) error {
+func readableClaim(name string, v []byte, from string) error {
 	obj := make([]byte, 0, len(name)+len(v)+4)
 	obj = append(obj, '{')
 	obj = appendString(obj, name)
@@ -175,7 +183,7 @@ func readableClaim(name string, v []byte) error {
 		}
 	}
 	if err != nil {
-		return withDetail(ErrInvalidConfig, fmt.Sprintf("claim %q would make a token the guards refuse: %v", name, err))
+		return withDetail(ErrInvalidConfig, fmt.Sprintf("%sclaim %q would make a token the guards refuse: %v", from, name, err))
 	}
 	return nil
 }
@@ -193,21 +201,19 @@ func WithCSRF() IssueOption {
 
 // Issue is the login: call it once the user's credentials are checked. It
 // returns a fresh access token and a refresh token, both carrying the
-// subject, the login time ("auth_time") and any WithClaims claims. An empty
-// subject, or one that is not valid UTF-8, fails with ErrInvalidConfig.
+// subject, the login time ("auth_time") and any WithClaims claims; the
+// access token also carries the claims of Config.ClaimsLoader, called with
+// ctx. An empty subject, or one that is not valid UTF-8, fails with
+// ErrInvalidConfig, and so do claims that break the rules of WithClaims;
+// the loader's errors are returned as Config.ClaimsLoader says.
 //
 // Issue does not consult the Store, so a login succeeds while the store is
 // down. That opens no hole: every guard and Refresh asks the store, so the
 // new tokens are refused with ErrStoreUnavailable until it answers again,
 // and from then on they can be revoked like any others.
 func (m *Manager) Issue(ctx context.Context, subject string, opts ...IssueOption) (*Pair, error) {
-	if subject == "" {
-		return nil, withDetail(ErrInvalidConfig, "the subject must not be empty")
-	}
-	if !utf8.ValidString(subject) {
-		// JSON would write each bad byte as U+FFFD, giving different
-		// subjects the same token identity.
-		return nil, withDetail(ErrInvalidConfig, "the subject is not valid UTF-8")
+	if err := checkSubject(subject); err != nil {
+		return nil, err
 	}
 	var o issueOptions
 	for _, opt := range opts {
@@ -215,37 +221,76 @@ func (m *Manager) Issue(ctx context.Context, subject string, opts ...IssueOption
 			return nil, err
 		}
 	}
-	if id := m.schema.identity; slices.Contains(o.names, id) {
-		return nil, withDetail(ErrInvalidConfig, fmt.Sprintf("claim %q is the identity claim", id))
+	if err := m.notIdentity(o.names, ""); err != nil {
+		return nil, err
 	}
-	login := m.now()
+	loaded, err := m.loadClaims(ctx, subject)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOneSource(o.names, loaded.names); err != nil {
+		return nil, err
+	}
+	access, refresh, err := m.loginPair(subject, m.now(), &o, &loaded)
+	if err != nil {
+		return nil, err
+	}
+	return m.signPair(access, refresh)
+}
+
+func checkSubject(subject string) error {
+	if subject == "" {
+		return withDetail(ErrInvalidConfig, "the subject must not be empty")
+	}
+	if !utf8.ValidString(subject) {
+		// JSON would write each bad byte as U+FFFD, giving different
+		// subjects the same token identity.
+		return withDetail(ErrInvalidConfig, "the subject is not valid UTF-8")
+	}
+	return nil
+}
+
+// notIdentity refuses application claims that would set the identity
+// claim, which no reserved name covers when Flask renames it.
+func (m *Manager) notIdentity(names []string, from string) error {
+	if id := m.schema.identity; slices.Contains(names, id) {
+		return withDetail(ErrInvalidConfig, fmt.Sprintf("%sclaim %q is the identity claim", from, id))
+	}
+	return nil
+}
+
+// loginPair returns the fields of the tokens of a login at instant login:
+// both with the login's own claims o, the access token with loaded too.
+func (m *Manager) loginPair(subject string, login time.Time, o, loaded *issueOptions) (access, refresh *tokenFields, err error) {
 	now := login.Truncate(time.Second)
-	access := tokenFields{
+	perLogin := string(o.extra)
+	access = &tokenFields{
 		typ: AccessToken, subject: subject, issuedAt: now, expiresAt: now.Add(m.accessTTL),
-		authTime: now, login: login, fresh: true, extra: string(o.extra), nExtra: len(o.names),
+		authTime: now, login: login, fresh: true,
+		extra: joinExtra(perLogin, loaded.extra), nExtra: len(o.names) + len(loaded.names),
 	}
-	refresh := tokenFields{
+	refresh = &tokenFields{
 		typ: RefreshToken, subject: subject, issuedAt: now, expiresAt: now.Add(m.refreshTTL),
-		authTime: now, extra: access.extra, nExtra: len(o.names),
+		authTime: now, extra: perLogin, nExtra: len(o.names),
 	}
 	random, err := newRandomID()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// The session is named by a random ID and the login time, and every
 	// token of the login carries it (see sessionID).
 	access.sessionID = sessionID(random, login)
 	refresh.sessionID = access.sessionID
 	if refresh.id, err = m.format.refreshID(refresh.sessionID); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := m.newIDs(&access, o.csrf); err != nil {
-		return nil, err
+	if err := m.newIDs(access, o.csrf); err != nil {
+		return nil, nil, err
 	}
-	if err := m.newCSRF(&refresh, o.csrf); err != nil {
-		return nil, err
+	if err := m.newCSRF(refresh, o.csrf); err != nil {
+		return nil, nil, err
 	}
-	return m.signPair(&access, &refresh)
+	return access, refresh, nil
 }
 
 // newIDs gives f a new token ID and, with csrf, a new CSRF value.

@@ -55,17 +55,10 @@ var unavailable = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) 
 	http.Error(w, "starting", http.StatusServiceUnavailable)
 })
 
-// keysSentinels are the sentinels a guard may wrap, ErrKeysUnavailable among them.
-var keysSentinels = append(append([]error{}, sentinels...), ErrRevoked, ErrStoreUnavailable, ErrKeysUnavailable)
-
+// onlySentinel reports whether err matches want and no other sentinel.
 func onlySentinel(err, want error) bool {
-	n := 0
-	for _, s := range keysSentinels {
-		if errors.Is(err, s) {
-			n++
-		}
-	}
-	return n == 1 && errors.Is(err, want)
+	got := matchedSentinels(err)
+	return len(got) == 1 && got[0] == want
 }
 
 // A verifier started without keys answers ErrKeysUnavailable, wrapping the

@@ -318,6 +318,24 @@ func newKeyVerifier(t *testing.T, issuer *Manager, cfg Config) *Verifier {
 	return v
 }
 
+// On a verifier an unset TTL is no cap, so the construction checks compare
+// nothing with it: a FreshFor or an AccessTTL longer than New's defaults is
+// accepted alone, and only two settings given together are compared.
+func TestNewVerifierUnsetTTLsAreNoLimit(t *testing.T) {
+	issuer, _ := newTestManager(t, Config{})
+	for _, cfg := range []Config{
+		{FreshFor: time.Hour},
+		{AccessTTL: 60 * 24 * time.Hour},
+		{RefreshTTL: 10 * time.Minute},
+	} {
+		newKeyVerifier(t, issuer, cfg)
+	}
+	cfg := Config{AccessTTL: 2 * time.Hour, RefreshTTL: time.Hour, VerifyKeys: []any{issuer.signing.key.public}}
+	if _, err := NewVerifier(context.Background(), VerifierConfig{Config: cfg}); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("NewVerifier with AccessTTL over RefreshTTL: got %v, want ErrInvalidConfig", err)
+	}
+}
+
 // A verifier with a zero Config accepts every token its issuer accepts,
 // whatever the issuer's TTLs, issuer and audience; told the TTLs, it caps
 // lifetimes as a Manager does. Verifiers used to cap them at New's
