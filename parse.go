@@ -144,7 +144,7 @@ func (o *object[T]) next() (name, value T, ok bool, err error) {
 	}
 	for _, p := range o.members[:o.n] {
 		if string(o.b[p.name0:p.name1]) == string(name) {
-			return zero, zero, false, withDetail(ErrMalformed, "duplicate member "+string(name))
+			return zero, zero, false, withDetail(ErrMalformed, "duplicate member "+quoteValue(string(name)))
 		}
 	}
 	if o.n == maxMembers {

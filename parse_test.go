@@ -645,3 +645,24 @@ func TestLargeTokensBypassThePool(t *testing.T) {
 		}
 	}
 }
+
+// A duplicate member's name is the token's choice: the error quotes it and
+// cuts it short, so a hostile token cannot write kilobytes into the
+// application's logs. (JSON keeps control characters out of a raw name, and
+// escaped names are refused before this check.)
+func TestDuplicateMemberErrorQuotesTheName(t *testing.T) {
+	f := newForge(t)
+	name := "x" + strings.Repeat("y", 1000)
+	tok := f.access(f.accessClaims().add(name, "1").add(name, "2"))
+	_, err := f.m.RequireAccess(context.Background(), tok)
+	if !errors.Is(err, ErrMalformed) {
+		t.Fatalf("RequireAccess = %v, want ErrMalformed", err)
+	}
+	msg := err.Error()
+	if len(msg) > 200 {
+		t.Errorf("error = %q (%d bytes): want the name quoted and cut", msg, len(msg))
+	}
+	if !strings.Contains(msg, `duplicate member "xyy`) {
+		t.Errorf("error = %q: want it to name the member", msg)
+	}
+}
