@@ -15,7 +15,7 @@ import (
 // that is not valid credentials, has no token or more than one, or appears
 // twice fails with freshtoken.ErrMalformed.
 func BearerToken(r *http.Request) (string, error) {
-	tok, err := bearerToken(r.Header)
+	tok, err := bearerToken(r.Header["Authorization"])
 	if err == nil && tok == "" {
 		return "", errNoBearer
 	}
@@ -24,10 +24,9 @@ func BearerToken(r *http.Request) (string, error) {
 
 var errNoBearer = newError(ErrNoToken, "no Authorization header")
 
-// bearerToken is BearerToken, with "" and no error when there is no
-// Authorization header.
-func bearerToken(h http.Header) (string, error) {
-	values := h["Authorization"]
+// bearerToken is BearerToken on the values of the Authorization header,
+// with "" and no error when there are none.
+func bearerToken(values []string) (string, error) {
 	switch len(values) {
 	case 0:
 		return "", nil

@@ -92,6 +92,25 @@ type CookieConfig struct {
 	// counts localhost as secure, as Chrome does; leave HostPrefix off there
 	// otherwise.
 	HostPrefix bool
+
+	// SessionCookies makes SetCookies write the token and CSRF cookies
+	// without Expires, so that they last as long as the browser session
+	// (Flask-JWT-Extended's JWT_SESSION_COOKIE default) rather than die
+	// with their tokens. Zero: false, each cookie expires with its token.
+	//
+	// Choose it for a browser app that refreshes silently: an expired
+	// access token still reaches the server, which answers 401
+	// invalid_token "The token expired", and the page knows to call the
+	// refresh endpoint; with expiring cookies the browser drops the cookie
+	// first, the server sees no token and answers 401 missing_token, which
+	// looks the same as a user who never logged in. Keep the default when
+	// you prefer the browser to forget tokens as soon as they expire, so
+	// that a dead token never travels again; the refresh cookie then also
+	// outlives a browser restart until the refresh token expires, where a
+	// session cookie would end with the session. Either way the server
+	// checks expiry itself: SessionCookies changes what the browser keeps,
+	// never what the guards accept.
+	SessionCookies bool
 }
 
 // hostPrefix is the cookie name prefix of CookieConfig.HostPrefix.
@@ -227,9 +246,10 @@ func hasPrefixFold(s, prefix string) bool {
 
 // SetCookies puts a Pair from Issue or Refresh into cookies: the access
 // token and, when p.Refresh is set, the refresh token, each in an HttpOnly
-// cookie that expires with it, plus the CSRF cookies that page scripts read
-// to fill the CSRF header (p.AccessCSRF, p.RefreshCSRF). Every cookie is
-// Secure (unless Cookies.Insecure) and carries Cookies.SameSite.
+// cookie that expires with it (or, with Cookies.SessionCookies, with the
+// browser session), plus the CSRF cookies that page scripts read to fill the
+// CSRF header (p.AccessCSRF, p.RefreshCSRF). Every cookie is Secure (unless
+// Cookies.Insecure) and carries Cookies.SameSite.
 //
 // The Pair must come from Issue with freshtoken.WithCSRF, or from Refresh of
 // such a login's refresh token: a nil Pair, a Pair without its CSRF values,
@@ -239,37 +259,53 @@ func hasPrefixFold(s, prefix string) bool {
 // browser would be answered 401 missing_token. SetCookies does not verify
 // the tokens: give it the Pair the Manager returned.
 func (mw *Middleware) SetCookies(w http.ResponseWriter, p *freshtoken.Pair) error {
-	switch {
-	case !mw.readsCookies:
-		return errCookiesUnread
-	case p == nil:
-		return errNilPair
-	case p.Access == "":
-		return errNoAccessToken
-	case p.AccessCSRF == "" || p.Refresh != "" && p.RefreshCSRF == "":
-		return errNoCSRFValue
-	}
-	c := &mw.cookies
-	cookies := []*http.Cookie{
-		mw.cookie(c.AccessName, p.Access, "/", p.AccessExpiresAt, true),
-		mw.cookie(c.AccessCSRFName, p.AccessCSRF, "/", p.AccessExpiresAt, false),
-	}
-	if p.Refresh != "" {
-		cookies = append(cookies,
-			mw.cookie(c.RefreshName, p.Refresh, c.RefreshPath, p.RefreshExpiresAt, true),
-			mw.cookie(c.RefreshCSRFName, p.RefreshCSRF, "/", p.RefreshExpiresAt, false))
-	}
-	// net/http would drop a bad byte with a log line and set the rest;
-	// refuse before anything is set instead.
-	for _, ck := range cookies {
-		if err := ck.Valid(); err != nil {
-			return newError(freshtoken.ErrInvalidConfig, "SetCookies: "+err.Error())
-		}
+	cookies, err := mw.Cookies(p)
+	if err != nil {
+		return err
 	}
 	for _, ck := range cookies {
 		http.SetCookie(w, ck)
 	}
 	return nil
+}
+
+// Cookies returns the cookies SetCookies sets for p, new on every call, and
+// fails as it does; for frameworks that write cookies without an
+// http.ResponseWriter. Send each as a Set-Cookie header whose value is its
+// String(), as http.SetCookie does.
+func (mw *Middleware) Cookies(p *freshtoken.Pair) ([]*http.Cookie, error) {
+	switch {
+	case !mw.readsCookies:
+		return nil, errCookiesUnread
+	case p == nil:
+		return nil, errNilPair
+	case p.Access == "":
+		return nil, errNoAccessToken
+	case p.AccessCSRF == "" || p.Refresh != "" && p.RefreshCSRF == "":
+		return nil, errNoCSRFValue
+	}
+	c := &mw.cookies
+	accessExp, refreshExp := p.AccessExpiresAt, p.RefreshExpiresAt
+	if c.SessionCookies {
+		accessExp, refreshExp = time.Time{}, time.Time{}
+	}
+	cookies := []*http.Cookie{
+		mw.cookie(c.AccessName, p.Access, "/", accessExp, true),
+		mw.cookie(c.AccessCSRFName, p.AccessCSRF, "/", accessExp, false),
+	}
+	if p.Refresh != "" {
+		cookies = append(cookies,
+			mw.cookie(c.RefreshName, p.Refresh, c.RefreshPath, refreshExp, true),
+			mw.cookie(c.RefreshCSRFName, p.RefreshCSRF, "/", refreshExp, false))
+	}
+	// net/http would drop a bad byte with a log line and set the rest;
+	// refuse before anything is set instead.
+	for _, ck := range cookies {
+		if err := ck.Valid(); err != nil {
+			return nil, newError(freshtoken.ErrInvalidConfig, "SetCookies: "+err.Error())
+		}
+	}
+	return cookies, nil
 }
 
 var (
@@ -282,7 +318,16 @@ var (
 // ClearCookies tells the browser to delete every cookie SetCookies sets, as
 // part of a logout. It does not revoke the tokens.
 func (mw *Middleware) ClearCookies(w http.ResponseWriter) {
+	for _, ck := range mw.ClearingCookies() {
+		http.SetCookie(w, ck)
+	}
+}
+
+// ClearingCookies returns the cookies ClearCookies sets, new on every call:
+// each of SetCookies' cookies, empty, with Max-Age=0.
+func (mw *Middleware) ClearingCookies() []*http.Cookie {
 	c := &mw.cookies
+	cookies := make([]*http.Cookie, 0, 4)
 	for _, k := range []struct {
 		name, path string
 		httpOnly   bool
@@ -294,8 +339,9 @@ func (mw *Middleware) ClearCookies(w http.ResponseWriter) {
 	} {
 		ck := mw.cookie(k.name, "", k.path, time.Time{}, k.httpOnly)
 		ck.MaxAge = -1 // sent as Max-Age=0: delete now
-		http.SetCookie(w, ck)
+		cookies = append(cookies, ck)
 	}
+	return cookies
 }
 
 func (mw *Middleware) cookie(name, value, path string, expires time.Time, httpOnly bool) *http.Cookie {
@@ -316,8 +362,16 @@ func (mw *Middleware) cookie(name, value, path string, expires time.Time, httpOn
 // parent domain may have planted one ("cookie tossing"), and there is no
 // telling which is real. That catches a planted cookie only beside the real
 // one; CookieConfig.HostPrefix keeps planted cookies out altogether.
-func cookieToken(r *http.Request, name string) (string, error) {
-	cs := r.CookiesNamed(name)
+//
+// net/http parses the Cookie header for every framework, so that a cookie
+// means the same whichever one the request came through.
+func cookieToken(r Request, name string) (string, error) {
+	var cs []*http.Cookie
+	if n, ok := r.(netRequest); ok {
+		cs = n.r.CookiesNamed(name)
+	} else if lines := r.Header("Cookie"); len(lines) > 0 {
+		cs = (&http.Request{Header: http.Header{"Cookie": lines}}).CookiesNamed(name)
+	}
 	switch len(cs) {
 	case 0:
 		return "", nil

@@ -224,6 +224,15 @@ func TestSetCookiesAttributes(t *testing.T) {
 				{Name: "__Host-csrf_refresh_token", Path: "/", Expires: refreshExp, Secure: true, SameSite: http.SameSiteStrictMode},
 			},
 		},
+		{
+			"session cookies", CookieConfig{SessionCookies: true},
+			[]http.Cookie{
+				{Name: "access_token_cookie", Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode},
+				{Name: "csrf_access_token", Path: "/", Secure: true, SameSite: http.SameSiteLaxMode},
+				{Name: "refresh_token_cookie", Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode},
+				{Name: "csrf_refresh_token", Path: "/", Secure: true, SameSite: http.SameSiteLaxMode},
+			},
+		},
 	}
 	for _, tt := range tests {
 		mw := newWebMiddleware(t, m, Config{Sources: []Source{FromCookie}, Cookies: tt.cfg})
@@ -592,5 +601,75 @@ func TestCookiesCSRFErrorText(t *testing.T) {
 		if a := (answer{Status: rec.Code, Challenge: rec.Header().Get("WWW-Authenticate"), Body: rec.Body.String()}); a != want {
 			t.Errorf("%s: got %+v, want the one 403 answer %+v", tt.name, a, want)
 		}
+	}
+}
+
+// TestSessionCookies follows a browser through the expiry of its access
+// token: with SessionCookies the expired token still comes, and the answer
+// says it expired (the page refreshes); with expiring cookies the browser
+// has dropped it, and the answer says no token came.
+func TestSessionCookies(t *testing.T) {
+	tests := []struct {
+		name    string
+		session bool
+		want    answer
+		reason  string
+	}{
+		{"session cookies", true, invalidAnswer("The token expired"), "the browser keeps the cookie for the session, so the server can say the token expired"},
+		{"expiring cookies", false, answer{Status: 401, Challenge: "Bearer", Body: errorBody("missing_token", "No token was sent")}, "the browser dropped the cookie with its token"},
+	}
+	for _, tt := range tests {
+		m, clk := newTestManager(t, freshtoken.Config{})
+		mw := newWebMiddleware(t, m, Config{Sources: []Source{FromCookie}, Cookies: CookieConfig{SessionCookies: tt.session}})
+		rec := httptest.NewRecorder()
+		if err := mw.SetCookies(rec, mustIssue(t, m, "user-1", freshtoken.WithCSRF())); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(time.Hour)
+		r := httptest.NewRequest("GET", "/", nil)
+		for _, ck := range rec.Result().Cookies() {
+			// What a browser does: a cookie with Expires in the past is gone.
+			if ck.Expires.IsZero() || ck.Expires.After(clk.Now()) {
+				r.AddCookie(ck)
+			}
+		}
+		if got := record(mw.RequireAccess(whoami), r); got != tt.want {
+			t.Errorf("%s: got %+v, want %+v (%s)", tt.name, got, tt.want, tt.reason)
+		}
+	}
+}
+
+// TestCookiesList checks that Cookies and ClearingCookies are what
+// SetCookies and ClearCookies write, header for header, for adapters that
+// send them themselves.
+func TestCookiesList(t *testing.T) {
+	m, _ := newTestManager(t, freshtoken.Config{})
+	mw := newWebMiddleware(t, m, Config{Sources: []Source{FromCookie}, Cookies: CookieConfig{RefreshPath: "/auth/"}})
+	p := mustIssue(t, m, "user-1", freshtoken.WithCSRF())
+	strs := func(cs []*http.Cookie) []string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.String())
+		}
+		return out
+	}
+	rec := httptest.NewRecorder()
+	if err := mw.SetCookies(rec, p); err != nil {
+		t.Fatal(err)
+	}
+	cookies, err := mw.Cookies(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(rec.Header()["Set-Cookie"], strs(cookies)); diff != "" {
+		t.Errorf("Cookies differ from what SetCookies writes (-SetCookies +Cookies):\n%s", diff)
+	}
+	rec = httptest.NewRecorder()
+	mw.ClearCookies(rec)
+	if diff := cmp.Diff(rec.Header()["Set-Cookie"], strs(mw.ClearingCookies())); diff != "" {
+		t.Errorf("ClearingCookies differ from what ClearCookies writes (-ClearCookies +ClearingCookies):\n%s", diff)
+	}
+	if _, err := mw.Cookies(nil); !errors.Is(err, freshtoken.ErrInvalidConfig) {
+		t.Errorf("Cookies(nil) = %v, want ErrInvalidConfig", err)
 	}
 }

@@ -1,9 +1,14 @@
 // Package httpauth puts freshtoken's guards in front of net/http handlers:
 // it finds the token in a request, runs the guard, hands the verified
 // claims to the handler, and answers a refusal the way RFC 6750 and RFC 9470
-// say. It works with any router that takes http.Handler middleware. The
-// freshtoken package itself never reads a request; adapters for other
-// frameworks can sit beside this one and share [ResponseFor].
+// say. It works with any router that takes http.Handler middleware (chi,
+// gorilla/mux). The freshtoken package itself never reads a request; the
+// sub-modules ginauth, echoauth and fiberauth give the same guards to gin,
+// echo and fiber, through [Middleware.Authenticate] and
+// [Middleware.AuthenticateRequest], which do every guard's work (find the
+// token, run the [Rule], check CSRF), and [Middleware.WriteError], which
+// answers as the Middleware does. The package authtest is the one test they
+// all pass.
 //
 // # Middleware
 //
@@ -39,7 +44,12 @@
 // in Config.Sources (SetCookies refuses to run without it). State-changing
 // requests that authenticate with a cookie must repeat the token's CSRF
 // value in a header (double submit).
-// [CookieConfig].HostPrefix keeps other subdomains from planting cookies.
+// [CookieConfig].HostPrefix keeps other subdomains from planting cookies;
+// [CookieConfig].SessionCookies keeps the cookies for the browser session,
+// so that an expired token is answered "expired" (the page refreshes)
+// rather than "missing". [Middleware.Cookies] and
+// [Middleware.ClearingCookies] give the cookies to frameworks without an
+// http.ResponseWriter.
 //
 // # Errors
 //

@@ -155,7 +155,7 @@ func FuzzMiddleware(f *testing.F) {
 		if len(parts) != 3 || derr != nil || !ed25519.Verify(pub, []byte(parts[0]+"."+parts[1]), sig) {
 			t.Fatalf("let %q through, which the key did not sign", gotToken)
 		}
-		if c, _ := cookieToken(r, "access_token_cookie"); c == gotToken && !safeMethod(r.Method) && csrfHeader != got.CSRF {
+		if c, _ := cookieToken(netRequest{r}, "access_token_cookie"); c == gotToken && !safeMethod(r.Method) && csrfHeader != got.CSRF {
 			t.Fatalf("%s from a cookie with CSRF header %q let through; the token's claim is %q", r.Method, csrfHeader, got.CSRF)
 		}
 	})
@@ -167,8 +167,8 @@ func FuzzMiddleware(f *testing.F) {
 // same answer.
 func checkOptional(t *testing.T, r *http.Request, req, opt *httptest.ResponseRecorder, ran bool) {
 	t.Helper()
-	cookie, cerr := cookieToken(r, "access_token_cookie")
-	header, herr := bearerToken(r.Header)
+	cookie, cerr := cookieToken(netRequest{r}, "access_token_cookie")
+	header, herr := bearerToken(r.Header["Authorization"])
 	absent := cookie == "" && cerr == nil && header == "" && (herr == nil || errors.Is(herr, ErrNoToken))
 	switch {
 	case opt.Body.String() == "anonymous" && !absent:

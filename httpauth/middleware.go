@@ -2,7 +2,6 @@ package httpauth
 
 import (
 	"context"
-	"crypto/subtle"
 	"net/http"
 	"slices"
 	"strconv"
@@ -142,7 +141,7 @@ func printable(s string) bool {
 // (Guard.RequireAccess). The handler reads the claims with
 // ClaimsFromContext; a refused request gets the ErrorWriter's answer.
 func (mw *Middleware) RequireAccess(next http.Handler) http.Handler {
-	return mw.guard(next, freshtoken.AccessToken, mw.g.RequireAccess)
+	return mw.handler(next, RuleAccess)
 }
 
 // OptionalAccess is RequireAccess for pages that serve everyone but show
@@ -161,7 +160,7 @@ func (mw *Middleware) RequireAccess(next http.Handler) http.Handler {
 // another scheme (say Basic, from a proxy in front of a staging site)
 // counts as none, while a broken header or two cookies of one name do not.
 func (mw *Middleware) OptionalAccess(next http.Handler) http.Handler {
-	return mw.wrap(next, freshtoken.AccessToken, mw.g.RequireAccess, true)
+	return mw.handler(next, RuleOptionalAccess)
 }
 
 // RequireFresh lets a request through only with a fresh access token
@@ -170,7 +169,7 @@ func (mw *Middleware) OptionalAccess(next http.Handler) http.Handler {
 // "insufficient_user_authentication" challenge, which tells the client to
 // make the user log in again.
 func (mw *Middleware) RequireFresh(next http.Handler) http.Handler {
-	return mw.guard(next, freshtoken.AccessToken, mw.g.RequireFresh)
+	return mw.handler(next, RuleFresh)
 }
 
 // RequireLoginWithin returns middleware that lets a request through only
@@ -178,14 +177,9 @@ func (mw *Middleware) RequireFresh(next http.Handler) http.Handler {
 // A token from an older login is answered 401 with an RFC 9470 challenge
 // whose max_age is maxAge in seconds. It panics if maxAge is not positive.
 func (mw *Middleware) RequireLoginWithin(maxAge time.Duration) func(http.Handler) http.Handler {
-	if maxAge <= 0 {
-		panic("httpauth: RequireLoginWithin needs a positive maxAge")
-	}
-	check := func(ctx context.Context, tok string) (*freshtoken.Claims, error) {
-		return mw.g.RequireLoginWithin(ctx, tok, maxAge)
-	}
+	rule := RuleLoginWithin(maxAge)
 	return func(next http.Handler) http.Handler {
-		return mw.guard(next, freshtoken.AccessToken, check)
+		return mw.handler(next, rule)
 	}
 }
 
@@ -194,107 +188,33 @@ func (mw *Middleware) RequireLoginWithin(maxAge time.Duration) func(http.Handler
 // finds the token itself with TokenFromContext, to pass to Manager.Refresh
 // or Manager.Logout.
 func (mw *Middleware) RequireRefresh(next http.Handler) http.Handler {
-	return mw.guard(next, freshtoken.RefreshToken, mw.g.RequireRefresh)
+	return mw.handler(next, RuleRefresh)
 }
 
 // WriteError answers a refused request with the configured ErrorWriter, for
-// handlers whose own calls fail (Manager.Refresh in a refresh endpoint).
+// handlers whose own calls fail (Manager.Refresh in a refresh endpoint) and
+// for the adapters of other frameworks, after Authenticate.
 func (mw *Middleware) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	mw.writeError(w, r, err)
 }
 
-type checkFunc func(ctx context.Context, token string) (*freshtoken.Claims, error)
-
-func (mw *Middleware) guard(next http.Handler, want freshtoken.TokenType, check checkFunc) http.Handler {
-	return mw.wrap(next, want, check, false)
-}
-
-// wrap is every guard's handler. With anonymous set, a request in which no
-// Source found a token goes on without claims; one with a token goes on only
-// if the token passes.
-func (mw *Middleware) wrap(next http.Handler, want freshtoken.TokenType, check checkFunc, anonymous bool) http.Handler {
+// handler is every guard's handler: Authenticate, and the claims into the
+// context when there are any.
+func (mw *Middleware) handler(next http.Handler, rule Rule) http.Handler {
 	if next == nil {
 		panic("httpauth: middleware needs a handler to wrap")
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if mw.passPreflight && isPreflight(r) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		tok, src, err := mw.extract(r, want)
-		if anonymous && src == (Source{}) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		var a *auth
-		if err == nil {
-			a, err = mw.authenticate(r, tok, src, want, check)
-		}
-		if err != nil {
+		c, tok, src, err := mw.Authenticate(r, rule)
+		switch {
+		case err != nil:
 			mw.writeError(w, r, err)
-			return
+		case c == nil:
+			next.ServeHTTP(w, r)
+		default:
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), authKey{}, &auth{claims: c, token: tok, src: src})))
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), authKey{}, a)))
 	})
-}
-
-// isPreflight reports whether r is a CORS preflight (Fetch standard,
-// "CORS-preflight request"): OPTIONS with Access-Control-Request-Method.
-// A plain OPTIONS request is not one and gets no pass.
-func isPreflight(r *http.Request) bool {
-	return r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
-}
-
-var errNoClaims = newError(freshtoken.ErrInvalidConfig, "the Guard returned neither claims nor an error")
-
-// authenticate runs the guard on the token src found and, for a cookie,
-// the CSRF check. The CSRF check comes last so that a request without a
-// valid token is told so (401) rather than about CSRF (403).
-func (mw *Middleware) authenticate(r *http.Request, tok string, src Source, want freshtoken.TokenType, check checkFunc) (*auth, error) {
-	c, err := check(r.Context(), tok)
-	if err != nil {
-		return nil, err
-	}
-	if c == nil { // a Guard that breaks its contract refuses, never lets through
-		return nil, errNoClaims
-	}
-	if src == FromCookie && !safeMethod(r.Method) {
-		if err := mw.checkCSRF(r, want, c); err != nil {
-			return nil, err
-		}
-	}
-	return &auth{claims: c, token: tok, src: src}, nil
-}
-
-// safeMethod reports whether the method is safe (RFC 9110 §9.2.1): such
-// requests change nothing, so a forged one does no harm and needs no CSRF check.
-func safeMethod(method string) bool {
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
-		return true
-	}
-	return false
-}
-
-// checkCSRF is the double-submit check: the header must repeat the token's
-// "csrf" claim, which only a page that can read the CSRF cookie knows. Each
-// failure has its own text, for the logs; the client gets one answer.
-func (mw *Middleware) checkCSRF(r *http.Request, want freshtoken.TokenType, c *freshtoken.Claims) error {
-	if c.CSRF == "" {
-		return newError(ErrCSRF, "the "+want.String()+` token has no "csrf" claim; issue it WithCSRF to use it from a cookie`)
-	}
-	values := r.Header[mw.csrfHeader]
-	switch len(values) {
-	case 0:
-		return newError(ErrCSRF, "no "+mw.csrfHeader+" header on a "+r.Method+" request with the "+want.String()+" token in a cookie")
-	case 1:
-	default:
-		return newError(ErrCSRF, strconv.Itoa(len(values))+" "+mw.csrfHeader+" headers; send exactly one")
-	}
-	if subtle.ConstantTimeCompare([]byte(values[0]), []byte(c.CSRF)) != 1 {
-		return newError(ErrCSRF, "the "+mw.csrfHeader+" header does not match the "+want.String()+` token's "csrf" claim`)
-	}
-	return nil
 }
 
 type authKey struct{}

@@ -20,7 +20,7 @@ type Source struct{ p *source }
 
 type source struct {
 	name string
-	read func(mw *Middleware, r *http.Request, want freshtoken.TokenType) (string, error)
+	read func(mw *Middleware, r Request, want freshtoken.TokenType) (string, error)
 }
 
 var (
@@ -62,8 +62,12 @@ func FromFunc(name string, extract func(r *http.Request) (string, error)) Source
 	if name == "" || extract == nil {
 		panic("httpauth: FromFunc needs a name and an extract function")
 	}
-	return Source{&source{name: name, read: func(_ *Middleware, r *http.Request, _ freshtoken.TokenType) (string, error) {
-		tok, err := extract(r)
+	return Source{&source{name: name, read: func(_ *Middleware, r Request, _ freshtoken.TokenType) (string, error) {
+		hr, err := r.HTTPRequest()
+		if err != nil {
+			return "", fmt.Errorf("httpauth: source %s: %w", name, err)
+		}
+		tok, err := extract(hr)
 		if err != nil {
 			return "", fmt.Errorf("httpauth: source %s: %w", name, err)
 		}
@@ -80,11 +84,11 @@ func (s Source) String() string {
 	return s.p.name
 }
 
-func readHeader(_ *Middleware, r *http.Request, _ freshtoken.TokenType) (string, error) {
-	return bearerToken(r.Header)
+func readHeader(_ *Middleware, r Request, _ freshtoken.TokenType) (string, error) {
+	return bearerToken(r.Header("Authorization"))
 }
 
-func readCookie(mw *Middleware, r *http.Request, want freshtoken.TokenType) (string, error) {
+func readCookie(mw *Middleware, r Request, want freshtoken.TokenType) (string, error) {
 	name := mw.cookies.AccessName
 	if want == freshtoken.RefreshToken {
 		name = mw.cookies.RefreshName
@@ -118,7 +122,7 @@ var errNoToken = newError(ErrNoToken, "none in the places the middleware looks")
 // of any other kind can never let a request through anonymously. A Source
 // that found no token but can say why (a header with another scheme) gives
 // the error; the first such reason wins.
-func (mw *Middleware) extract(r *http.Request, want freshtoken.TokenType) (tok string, src Source, err error) {
+func (mw *Middleware) extract(r Request, want freshtoken.TokenType) (tok string, src Source, err error) {
 	absent := errNoToken
 	for _, s := range mw.sources {
 		tok, err := s.p.read(mw, r, want)

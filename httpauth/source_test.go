@@ -105,7 +105,7 @@ func TestExtractWrongScheme(t *testing.T) {
 		mw := newWebMiddleware(t, m, Config{Sources: sources})
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("Authorization", "JWT a.b.c")
-		_, src, err := mw.extract(r, freshtoken.AccessToken)
+		_, src, err := mw.extract(netRequest{r}, freshtoken.AccessToken)
 		if src != (Source{}) || !errors.Is(err, ErrNoToken) || !strings.Contains(err.Error(), `"JWT"`) {
 			t.Errorf("%v: extract = %v, %v; want no Source and ErrNoToken naming \"JWT\"", sources, src, err)
 		}
