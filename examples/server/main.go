@@ -1,13 +1,18 @@
 // Command server is a small JSON API protected by freshtoken: log in, call
 // an ordinary endpoint, refresh, be refused a sensitive call until you log in
-// again, log out, and fetch the keys that verify the tokens.
+// again, log out, and fetch the keys that verify the tokens. It also serves
+// a browser page at /app/ that does the same with its tokens in HttpOnly
+// cookies.
 //
 //	go run ./examples/server                  # listens on 127.0.0.1:8080
 //	go run ./examples/server -addr 127.0.0.1:9000 -key ed25519.pem
+//	go run ./examples/server -access-ttl 30s  # see the page refresh silently
 //
-// The demo account is demo / demo-password. The endpoints are listed in
-// package api, which holds the handler; this command reads its flags and
-// the key, and serves it.
+// The demo account is demo / demo-password; open http://localhost:8080/app/
+// for the page. The cookies are Secure: Chrome and Firefox keep them over
+// http://localhost, Safari and any other plain-http address need
+// -insecure-cookies. The endpoints are listed in package api, which holds
+// the handler; this command reads its flags and the key, and serves it.
 package main
 
 import (
@@ -35,9 +40,20 @@ func main() {
 	username := flag.String("user", "demo", "the demo account's user name")
 	password := flag.String("password", "demo-password", "the demo account's password")
 	iterations := flag.Int("pbkdf2-iterations", api.DefaultIterations, "PBKDF2-HMAC-SHA256 iterations for the password hash")
+	accessTTL := flag.Duration("access-ttl", 0, "access token lifetime; 0: 15m")
+	refreshTTL := flag.Duration("refresh-ttl", 0, "refresh token lifetime, the longest a session lasts; 0: 720h")
+	insecure := flag.Bool("insecure-cookies", false, "drop Secure from the browser page's cookies, for Safari on http://localhost or a plain-http address; anyone on the path can then read them")
 	flag.Parse()
 
-	if err := run(*addr, *keyFile, api.Config{Username: *username, Password: *password, Iterations: *iterations}); err != nil {
+	cfg := api.Config{
+		Username:        *username,
+		Password:        *password,
+		Iterations:      *iterations,
+		AccessTTL:       *accessTTL,
+		RefreshTTL:      *refreshTTL,
+		InsecureCookies: *insecure,
+	}
+	if err := run(*addr, *keyFile, cfg); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -73,7 +89,7 @@ func run(addr, keyFile string, cfg api.Config) error {
 		defer cancel()
 		srv.Shutdown(shutdown)
 	}()
-	log.Printf("listening on http://%s (account %q)", ln.Addr(), cfg.Username)
+	log.Printf("listening on http://%s (account %q); the browser page is at /app/", ln.Addr(), cfg.Username)
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -1,7 +1,7 @@
 // Package api is the example server's JSON API as an http.Handler, so that
 // tests and load tests can run it in process, on any port or none.
 //
-// Endpoints:
+// Endpoints for clients that keep their own tokens:
 //
 //	POST /login                  {"username","password"} -> tokens; the access token is fresh
 //	POST /refresh                refresh token as Bearer -> a new access token, not fresh
@@ -9,6 +9,20 @@
 //	POST /change-email           {"email"}, fresh access token only
 //	POST /logout                 refresh token as Bearer: ends that session
 //	GET  /.well-known/jwks.json  the public keys, for other services (freshtoken.NewVerifier)
+//
+// The browser mode, a page that keeps its tokens in HttpOnly cookies (see
+// browser.go for the cookies and the CSRF defences):
+//
+//	GET  /app/                   the page (HTML and plain JavaScript, embedded in the binary)
+//	POST /app/login              {"username","password"} -> 204 and the cookies; fresh
+//	GET  /app/profile            access cookie
+//	POST /app/change-email       {"email"}, access cookie from a login (fresh) and X-CSRF-TOKEN
+//	POST /app/auth/refresh       refresh cookie and X-CSRF-TOKEN -> 204, a new access cookie, not fresh
+//	POST /app/auth/logout        refresh cookie and X-CSRF-TOKEN -> 204, ends the session, clears the cookies
+//
+// The two sets share the account and the sessions, but not the places they
+// read tokens from: /app/ reads only cookies, the others only the
+// Authorization header.
 //
 // Every request that carries a token needs the revocation store. When the
 // store fails, those requests answer 503 (temporarily_unavailable): no token
@@ -60,15 +74,30 @@ type Config struct {
 	// store (see the redisstore module).
 	Store freshtoken.Store
 
-	// Now is the clock. Zero: time.Now.
+	// Now is the clock. Zero: time.Now. Tests pass a clock they move, so
+	// that a token expires without waiting.
 	Now func() time.Time
+
+	// AccessTTL and RefreshTTL are the tokens' lifetimes, as in
+	// freshtoken.Config. Zero: 15 minutes and 30 days. A short AccessTTL
+	// shows the browser page's silent refresh within a minute.
+	AccessTTL, RefreshTTL time.Duration
+
+	// InsecureCookies drops the Secure attribute from the browser mode's
+	// cookies, for a browser that will not keep Secure cookies from
+	// http://localhost (Safari) or a page reached over plain http at
+	// another address; anyone on the path can then read the tokens.
+	// Zero: Secure, which Chrome and Firefox keep on http://localhost and
+	// http://127.0.0.1 because they count loopback as a secure context.
+	InsecureCookies bool
 }
 
 // server holds the API's state: one account, kept in memory.
 type server struct {
-	tokens *freshtoken.Manager
-	mw     *httpauth.Middleware
-	now    func() time.Time
+	tokens  *freshtoken.Manager
+	mw      *httpauth.Middleware // the Authorization header only
+	cookies *httpauth.Middleware // the browser mode's cookies only
+	now     func() time.Time
 
 	// The account: a hash of the user name, so comparing it takes the same
 	// time whatever is typed, and a PBKDF2 hash of the password.
@@ -96,7 +125,13 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	tokens, err := freshtoken.New(freshtoken.Config{Key: cfg.Key, Now: cfg.Now, Store: cfg.Store})
+	tokens, err := freshtoken.New(freshtoken.Config{
+		Key:        cfg.Key,
+		Now:        cfg.Now,
+		Store:      cfg.Store,
+		AccessTTL:  cfg.AccessTTL,
+		RefreshTTL: cfg.RefreshTTL,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -104,9 +139,14 @@ func New(cfg Config) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	cookies, err := newCookieMiddleware(tokens, cfg.InsecureCookies)
+	if err != nil {
+		return nil, err
+	}
 	s := &server{
 		tokens:     tokens,
 		mw:         mw,
+		cookies:    cookies,
 		now:        cfg.Now,
 		userHash:   sha256.Sum256([]byte(cfg.Username)),
 		salt:       make([]byte, 16),
@@ -128,6 +168,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("POST /change-email", mw.RequireFresh(http.HandlerFunc(s.changeEmail)))
 	mux.Handle("POST /logout", mw.RequireRefresh(http.HandlerFunc(s.logout)))
 	mux.Handle("GET /.well-known/jwks.json", tokens.JWKSHandler())
+	s.routeBrowser(mux)
 	return mux, nil
 }
 
@@ -150,22 +191,33 @@ type tokenResponse struct {
 	ExpiresIn    int64  `json:"expires_in"` // seconds until the access token expires
 }
 
-func (s *server) login(w http.ResponseWriter, r *http.Request) {
+// authenticate reads the credentials of a login request and checks them,
+// answering 400 when they are missing or wrong. It returns the user name,
+// and false when it has answered.
+func (s *server) authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
 	var req struct {
 		Username string `json:"username"`
 		Password string `json:"password"`
 	}
 	if !readJSON(w, r, &req) {
-		return
+		return "", false
 	}
 	if !s.checkPassword(req.Username, req.Password) {
 		// 400 and invalid_grant, as an OAuth token endpoint answers wrong
 		// credentials (RFC 6749 §5.2): a 401 would need a challenge, and no
 		// Authorization header could fix this request.
 		writeJSON(w, http.StatusBadRequest, errorBody("invalid_grant", "Wrong user name or password"))
+		return "", false
+	}
+	return req.Username, true
+}
+
+func (s *server) login(w http.ResponseWriter, r *http.Request) {
+	user, ok := s.authenticate(w, r)
+	if !ok {
 		return
 	}
-	pair, err := s.tokens.Issue(r.Context(), req.Username)
+	pair, err := s.tokens.Issue(r.Context(), user)
 	if err != nil {
 		s.mw.WriteError(w, r, err)
 		return

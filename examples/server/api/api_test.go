@@ -24,14 +24,18 @@ var login = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 // password hash.
 func startServer(t *testing.T) (*httptest.Server, *testClock) {
 	t.Helper()
+	return startServerWith(t, Config{})
+}
+
+// startServerWith is startServer with the other fields of cfg.
+func startServerWith(t *testing.T, cfg Config) (*httptest.Server, *testClock) {
+	t.Helper()
 	clk := testclock.New(login)
-	h, err := New(Config{
-		Key:        ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)),
-		Username:   "demo",
-		Password:   "demo-password",
-		Iterations: 1000,
-		Now:        clk.Now,
-	})
+	cfg.Key = ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	cfg.Username, cfg.Password = "demo", "demo-password"
+	cfg.Iterations = 1000
+	cfg.Now = clk.Now
+	h, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +236,7 @@ func TestRefused(t *testing.T) {
 		want   result
 	}{
 		{"no header", "", result{Status: 401, Challenge: `Bearer realm="example"`, Body: errBody("missing_token", "No token was sent")}},
-		{"basic", "Basic ZGVtbzpkZW1vLXBhc3N3b3Jk", result{Status: 401, Challenge: `Bearer realm="example"`, Body: errBody("missing_token", "No token was sent")}},
+		{"basic", "Basic ZGVtbzpkZW1vLXBhc3N3b3Jk", result{Status: 401, Challenge: `Bearer realm="example"`, Body: errBody("missing_token", "The Authorization header does not use the Bearer scheme")}},
 		{"no token", "Bearer", malformed},
 		{"two tokens", "Bearer a.b.c d.e.f", malformed},
 		{"not a token", "Bearer not-a-token", malformed},
