@@ -13,19 +13,20 @@ import (
 // and what its claims say. Only that is skipped on a hit; the rules that
 // depend on the clock, the configuration or the caller run on every call.
 
-// proveCached is prove, answered from the cache when the exact token is in
-// it. Nothing prove proves depends on the clock; validate judges that on
-// every call, hit or miss.
+// proveCached is prove with the Verifier's keys of the moment, answered
+// from the cache when the exact token is in it. Nothing prove proves
+// depends on the clock; validate judges that on every call, hit or miss.
 func (v *Verifier) proveCached(ctx context.Context, tok string) (*Claims, error) {
+	r := v.ring.Load()
 	if v.cache == nil || len(tok) > v.maxSize {
-		c, _, err := v.prove(ctx, tok)
+		c, _, err := v.prove(ctx, r, tok)
 		return c, err
 	}
-	c, ok := v.cache.get(tok, v.remote)
+	c, ok := v.cache.get(tok, r, v.remote)
 	if !ok {
 		var k *key
 		var err error
-		if c, k, err = v.prove(ctx, tok); err != nil {
+		if c, k, err = v.prove(ctx, r, tok); err != nil {
 			return nil, err
 		}
 		v.cache.add(tok, c.clone(), k)
@@ -78,15 +79,20 @@ type cacheEntry struct {
 }
 
 // get returns a copy of the cached claims, so a caller that changes them
-// cannot change what the next caller gets. A token verified by a key of a
-// remote JWK Set counts only while that key is still in the set.
-func (c *verifiedCache) get(tok string, remote *remoteKeys) (*Claims, bool) {
+// cannot change what the next caller gets. A token counts only while the
+// key that verified it is still trusted: one of r's keys (RetireKey removes
+// them), or a key of the remote JWK Set still in the set.
+func (c *verifiedCache) get(tok string, r *keyRing, remote *remoteKeys) (*Claims, bool) {
 	v, ok := c.entries.Load(tok)
 	if !ok {
 		return nil, false
 	}
 	e := v.(*cacheEntry)
-	if remote != nil && e.key.remote && !remote.holds(e.key) {
+	if e.key.remote {
+		if remote == nil || !remote.holds(e.key) {
+			return nil, false
+		}
+	} else if !r.holds(e.key) {
 		return nil, false
 	}
 	return e.claims.clone(), true
@@ -100,7 +106,7 @@ func (c *verifiedCache) add(tok string, claims *Claims, k *key) {
 	defer sh.mu.Unlock()
 	// A token always lands in the same shard, so under its lock nobody else
 	// can be adding it. One already there is replaced, not added again: its
-	// key left the JWK Set and another key verified it since.
+	// key left the JWK Set or was retired, and another key verified it since.
 	if _, ok := c.entries.Load(tok); ok {
 		c.entries.Store(tok, e)
 		return

@@ -110,7 +110,7 @@ func TestCacheNeverServesAChangedToken(t *testing.T) {
 	}{
 		{"signature changed", change(sig, 0b100000), ErrSignature, "the cached token's other bytes must not be enough"},
 		{"same signature bytes, other encoding", change(last, 1), ErrMalformed, "the last character's two low bits are padding and must be zero"},
-		{"payload changed", change(len(m.format.header(AccessToken))+5, 1), ErrSignature, "a claim changed under the same signature"},
+		{"payload changed", change(len(m.ring.Load().header(AccessToken))+5, 1), ErrSignature, "a claim changed under the same signature"},
 		{"character appended", p.Access + "A", ErrSignature, "a longer token is a different token"},
 		{"signature removed", p.Access[:sig], ErrMalformed, "a prefix of the cached token is a different token"},
 	}

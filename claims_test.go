@@ -82,8 +82,8 @@ func TestApplicationClaimsDecodeAsEncodingJSONDoes(t *testing.T) {
 // signClaims signs a hand-written payload with m's key and header.
 func signClaims(t *testing.T, m *Manager, payload string) string {
 	t.Helper()
-	input := m.format.header(AccessToken) + "." + base64.RawURLEncoding.EncodeToString([]byte(payload))
-	sig, err := m.signing.sign([]byte(input))
+	input := m.ring.Load().header(AccessToken) + "." + base64.RawURLEncoding.EncodeToString([]byte(payload))
+	sig, err := m.signer().sign([]byte(input))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestAudienceForms(t *testing.T) {
 // slice of the payload when they are written together, the members joined
 // by commas when other claims come between them.
 func TestRawExtraKeepsEveryApplicationClaim(t *testing.T) {
-	f, err := newFlaskFormat(&Config{Flask: &FlaskOptions{IdentityClaim: "identity"}}, nil)
+	f, err := newFlaskFormat(&Config{Flask: &FlaskOptions{IdentityClaim: "identity"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package freshtoken
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -29,7 +31,7 @@ type Config struct {
 	//     will not do
 	//   - a jwk.Key holding one of the above; its "alg" and "kid" are used
 	//     when Algorithm and KeyID are empty.
-	// Required.
+	// Required. Manager.RotateKey replaces it while the Manager runs.
 	Key any
 
 	// Algorithm is the JWS algorithm ("EdDSA", "ES256", "PS256", "HS512", ...).
@@ -46,9 +48,16 @@ type Config struct {
 	// service signed with before a rotation. Each is a public key, a private
 	// key (only its public half is used), an HMAC secret or a jwk.Key, its
 	// algorithm and kid found as for Key. Tokens signed by a key stay valid
-	// until the key is removed from this list. A retired key that was used
-	// with an explicit Algorithm or KeyID must be given as a jwk.Key carrying
-	// that "alg" and "kid", or its old tokens will not verify.
+	// until the key is removed from this list (at the next start) or retired
+	// with Manager.RetireKey (at once). A retired key that was used with an
+	// explicit Algorithm or KeyID must be given as a jwk.Key carrying that
+	// "alg" and "kid", or its old tokens will not verify.
+	//
+	// A rotation takes three steps, with a restart or without one
+	// (Manager.RotateKey, Manager.RetireKey): the new key becomes Key and
+	// the old one moves here, so it verifies and JWKSHandler publishes it;
+	// once its tokens no longer matter (at the latest RefreshTTL later) it
+	// is removed. Zero: no key but Key.
 	VerifyKeys []any
 
 	// Issuer is written as "iss" and, when set, required to match on every token.
@@ -178,11 +187,11 @@ type Config struct {
 
 // Manager issues, refreshes and revokes tokens, and verifies them as its
 // embedded Verifier does. It is safe for concurrent use; its configuration
-// is fixed at New.
+// is fixed at New, but for its keys, which RotateKey and RetireKey change.
 type Manager struct {
 	Verifier
-	signing *signingKey
-	loader  func(ctx context.Context, subject string) (map[string]any, error)
+	keysMu sync.Mutex // one RotateKey or RetireKey at a time; guards never take it
+	loader func(ctx context.Context, subject string) (map[string]any, error)
 
 	rotate        bool
 	reuseInterval time.Duration
@@ -203,7 +212,6 @@ func New(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{
-		signing:       sk,
 		loader:        cfg.ClaimsLoader,
 		rotate:        cfg.RotateRefresh,
 		reuseInterval: cfg.ReuseInterval,
@@ -212,7 +220,7 @@ func New(cfg Config) (*Manager, error) {
 	if err := m.Verifier.init(&cfg, sk); err != nil {
 		return nil, err
 	}
-	if err := m.checkMaxTokenSize(cfg.MaxTokenSize); err != nil {
+	if err := m.checkMaxTokenSize(m.ring.Load(), cfg.MaxTokenSize); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -239,9 +247,10 @@ func checkRotation(cfg *Config) error {
 }
 
 // checkMaxTokenSize refuses a MaxTokenSize (configured, or the default)
-// below the smallest pair m writes, measured with one probe signature.
-func (m *Manager) checkMaxTokenSize(configured int) error {
-	smallest, err := m.smallestPairSize()
+// below the smallest pair m writes with the keys of r, measured with one
+// probe signature.
+func (m *Manager) checkMaxTokenSize(r *keyRing, configured int) error {
+	smallest, err := m.smallestPairSize(r)
 	if err != nil {
 		return err
 	}
@@ -267,12 +276,13 @@ func (v *Verifier) init(cfg *Config, sk *signingKey) error {
 	if err := checkLimits(cfg, sk == nil); err != nil {
 		return err
 	}
-	format, err := newFormat(cfg, sk)
+	format, err := newFormat(cfg)
 	if err != nil {
 		return err
 	}
 	v.format, v.schema = format, format.schema()
-	if err := v.addKeys(cfg, sk); err != nil {
+	verify, err := verifyKeys(cfg, sk)
+	if err != nil {
 		return err
 	}
 	v.issuer, v.audience = cfg.Issuer, cfg.Audience
@@ -297,9 +307,7 @@ func (v *Verifier) init(cfg *Config, sk *signingKey) error {
 	if v.store == nil {
 		v.store = NewMemoryStore()
 	}
-	if sk != nil {
-		v.learnHeaders(format)
-	}
+	v.ring.Store(v.newKeyRing(sk, verify, nil))
 	return nil
 }
 
@@ -394,24 +402,22 @@ func plainText(name, s string) error {
 	return nil
 }
 
-// addKeys installs the signing key, if any, then cfg.VerifyKeys.
-func (v *Verifier) addKeys(cfg *Config, sk *signingKey) error {
-	if sk != nil {
-		v.keys = []*key{&sk.key}
-	}
+// verifyKeys prepares cfg.VerifyKeys, whose IDs must differ from each
+// other and from the signing key's, if any.
+func verifyKeys(cfg *Config, sk *signingKey) ([]*key, error) {
+	var keys []*key
 	for i, vk := range cfg.VerifyKeys {
-		k, err := newVerifyKey(vk)
+		field := fmt.Sprintf("Config.VerifyKeys[%d]", i)
+		k, err := prepareVerifyKey(vk, field)
 		if err != nil {
-			return fmt.Errorf("VerifyKeys[%d]: %w", i, err)
+			return nil, err
 		}
-		for _, have := range v.keys {
-			if have.id == k.id {
-				return withDetail(ErrInvalidKey, fmt.Sprintf("VerifyKeys[%d] has key ID %q, which another key already uses", i, k.id))
-			}
+		if (sk != nil && sk.id == k.id) || slices.ContainsFunc(keys, func(have *key) bool { return have.id == k.id }) {
+			return nil, withDetail(ErrInvalidKey, fmt.Sprintf("%s has key ID %q, which another key already uses", field, k.id))
 		}
-		v.keys = append(v.keys, k)
+		keys = append(keys, k)
 	}
-	return nil
+	return keys, nil
 }
 
 func orDefault(d, def time.Duration) time.Duration {

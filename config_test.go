@@ -92,7 +92,7 @@ func TestNewKeyTypes(t *testing.T) {
 			gotHeader := decodeSegment(t, pair.Access, 0)
 			if wantKid == "" { // HMAC: a derived ID that must not be the secret
 				kid, _ := gotHeader["kid"].(string)
-				if kid == "" || strings.Contains(kid, base64.RawURLEncoding.EncodeToString(m.signing.public.([]byte))[:8]) {
+				if kid == "" || strings.Contains(kid, base64.RawURLEncoding.EncodeToString(m.signer().public.([]byte))[:8]) {
 					t.Errorf("HMAC kid %q is empty or shows the secret", kid)
 				}
 				wantKid = kid
@@ -127,7 +127,7 @@ func TestNewHMACKeyIDIsStable(t *testing.T) {
 	k := testKeys()
 	kid := func(secret []byte) string {
 		m, _ := newTestManager(t, Config{Key: secret})
-		return m.signing.id
+		return m.signer().id
 	}
 	if a, b := kid(k.hs256), kid(append([]byte(nil), k.hs256...)); a != b {
 		t.Errorf("same secret gave kids %q and %q, want one", a, b)
@@ -248,7 +248,7 @@ func TestNewErrorText(t *testing.T) {
 	k := testKeys()
 	smallest := func(cfg Config) int {
 		m, _ := newTestManager(t, cfg)
-		n, err := m.smallestPairSize()
+		n, err := m.smallestPairSize(m.ring.Load())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -351,7 +351,7 @@ func TestNewMaxTokenSizeProbe(t *testing.T) {
 			big, _ := newTestManager(t, with(1<<20))
 			pair := mustIssue(t, big, "x")
 			want := max(len(pair.Access)+p.growth, len(pair.Refresh))
-			got, err := big.smallestPairSize()
+			got, err := big.smallestPairSize(big.ring.Load())
 			if err != nil || got != want {
 				t.Fatalf("smallestPairSize() = %d, %v; want %d, the size of the pair Issue wrote", got, err, want)
 			}

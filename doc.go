@@ -98,10 +98,42 @@
 //
 // # Key rotation
 //
-// Every token in freshtoken's own format names its key with "kid". To
-// rotate, make the new key Config.Key and move the old one to
-// Config.VerifyKeys: tokens it signed keep working until it is removed,
-// after which they fail with ErrUnknownKey. Flask-format tokens carry a
-// "kid" only when Config.KeyID is set; without one every key configured for
-// the token's algorithm is tried, and a removed key gives ErrSignature.
+// Every token in freshtoken's own format names its key with "kid", so a
+// Manager can hold several keys: one signs, the others only verify. A
+// rotation takes three steps:
+//
+//  1. [Manager.RotateKey] with the new key: it signs every token from then
+//     on; the old key verifies the tokens it signed and stays in the JWK Set
+//     ([Manager.JWKSHandler]), where resource servers ([NewVerifier]) find
+//     the new key with the first token it signed.
+//  2. Wait until the old key's tokens no longer matter: Config.RefreshTTL
+//     later, every token it signed has expired. Retiring it sooner
+//     (Config.AccessTTL later, once its access tokens have expired) ends
+//     the sessions whose refresh token it signed: their users log in again.
+//  3. [Manager.RetireKey] with the old key's ID: its tokens fail with
+//     [ErrUnknownKey] from then on, cached ones too, and it leaves the JWK
+//     Set.
+//
+// Both calls are safe while requests run: guards read the keys without a
+// lock and see them before or after a call, never half changed. The same
+// steps work across restarts: the new key becomes Config.Key and the old
+// one moves to Config.VerifyKeys, which it leaves at step 3.
+//
+// The keys live in each Manager, and a restart goes back to its Config.
+// Several instances of a service must rotate together, and RotateKey on
+// each in turn leaves a window in which a token signed by the new key on
+// one instance is refused by an instance not yet told ([ErrUnknownKey]),
+// whose JWK Set lacks the new key too. To close it, rotate in two rounds:
+// first give every instance the new key in Config.VerifyKeys (a restart; a
+// key file shared through [LoadKey] will do), so that all verify and
+// publish it; then make it sign everywhere, with RotateKey on each
+// instance (a key that verifies already is promoted) or a second restart
+// with it as Config.Key. Retire the old key only once no instance signs
+// with it, and make the configuration follow every RotateKey and
+// RetireKey, or a restarted instance goes back to the old keys.
+//
+// Flask-format tokens carry a "kid" only when Config.KeyID is set, and a
+// Manager with one cannot rotate without a restart (RotateKey explains
+// why). Without one, every key configured for the token's algorithm is
+// tried, and a retired key gives [ErrSignature].
 package freshtoken

@@ -22,8 +22,8 @@ var (
 	ErrSignature = errors.New("freshtoken: invalid signature")
 
 	// ErrUnknownKey: the token's "kid" names no key the Manager knows. A
-	// retired key that was removed from Config.VerifyKeys ends up here. For
-	// a Manager from NewVerifier, it is also the answer when the request's
+	// key removed from Config.VerifyKeys, or retired with
+	// Manager.RetireKey, ends up here. For a Verifier from NewVerifier, it is also the answer when the request's
 	// context ended while the JWK Set was being fetched for that kid; the
 	// error then matches ctx.Err() too.
 	ErrUnknownKey = errors.New("freshtoken: unknown signing key")
@@ -68,15 +68,15 @@ var (
 	// wrapped too.
 	ErrKeysUnavailable = errors.New("freshtoken: signing keys not available yet")
 
-	// ErrInvalidKey: Config.Key or one of Config.VerifyKeys cannot be used,
-	// or a remote JWK Set holds no usable key (returned by New and
-	// NewVerifier).
+	// ErrInvalidKey: Config.Key, one of Config.VerifyKeys or the key given
+	// to RotateKey cannot be used, or a remote JWK Set holds no usable key
+	// (returned by New, NewVerifier and RotateKey).
 	ErrInvalidKey = errors.New("freshtoken: unusable key")
 
 	// ErrInvalidConfig: a Config field, an option or an argument is out of
-	// range (returned by New, NewVerifier, Issue and the revocation calls,
-	// and by package httpauth's New and Middleware.SetCookies; never because
-	// of a token).
+	// range (returned by New, NewVerifier, Issue, the revocation calls,
+	// RotateKey and RetireKey, and by package httpauth's New and
+	// Middleware.SetCookies; never because of a token).
 	ErrInvalidConfig = errors.New("freshtoken: invalid configuration")
 )
 

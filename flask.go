@@ -34,8 +34,9 @@ import (
 //   - The header holds "alg", "typ" (which must be "JWT") and optionally
 //     "kid"; any other parameter is refused with ErrMalformed. The algorithm
 //     must be the one configured for the key. Without a kid, the token is
-//     checked against each configured key of that algorithm in turn,
-//     Config.Key first (so a forged token costs one check per such key);
+//     checked against each configured key of that algorithm in turn, the
+//     signing key first, then the others, the newest first (so a forged
+//     token costs one check per such key);
 //     with one, against the key it names (ErrUnknownKey when there is none).
 //   - "exp", "iat", a non-empty "jti" and the identity claim are required;
 //     "exp", "iat" and "nbf" are whole seconds written as integers. A
@@ -95,7 +96,7 @@ type FlaskOptions struct {
 
 // flaskFormat is the Flask-JWT-Extended 4.x token format.
 type flaskFormat struct {
-	header64 string // the same for every token
+	kid      string // Config.KeyID, written in every header when set
 	s        claimSchema
 	freshFor time.Duration // written into fresh tokens as their "fresh" time
 }
@@ -104,7 +105,7 @@ type flaskFormat struct {
 // application's. "sid" is freshtoken's session link.
 const flaskClaims = hasExp | hasIat | hasNbf | hasJti | hasSid | hasType | hasFresh | hasCSRF | hasIss | hasAud
 
-func newFlaskFormat(cfg *Config, sk *signingKey) (*flaskFormat, error) {
+func newFlaskFormat(cfg *Config) (*flaskFormat, error) {
 	id := cfg.Flask.IdentityClaim
 	if id == "" {
 		id = "sub"
@@ -116,6 +117,7 @@ func newFlaskFormat(cfg *Config, sk *signingKey) (*flaskFormat, error) {
 		return nil, withDetail(ErrInvalidConfig, fmt.Sprintf("FlaskOptions.IdentityClaim %q has characters other than letters, digits and _-.:/", id))
 	}
 	f := &flaskFormat{
+		kid:      cfg.KeyID,
 		freshFor: cfg.FreshFor,
 		s: claimSchema{
 			identity:     id,
@@ -129,17 +131,6 @@ func newFlaskFormat(cfg *Config, sk *signingKey) (*flaskFormat, error) {
 			freshInToken: true,
 			// defaultLeeway: none, as JWT_DECODE_LEEWAY.
 		},
-	}
-	if sk != nil {
-		// PyJWT writes the header with its members sorted.
-		h := []byte(`{"alg":`)
-		h = appendString(h, sk.alg)
-		if cfg.KeyID != "" {
-			h = append(h, `,"kid":`...)
-			h = appendString(h, cfg.KeyID)
-		}
-		h = append(h, `,"typ":"JWT"}`...)
-		f.header64 = base64.RawURLEncoding.EncodeToString(h)
 	}
 	return f, nil
 }
@@ -163,7 +154,20 @@ func plainName(s string) bool {
 
 func (f *flaskFormat) schema() *claimSchema { return &f.s }
 
-func (f *flaskFormat) header(TokenType) string { return f.header64 }
+// header is the same for both types: PyJWT's, its members sorted, with
+// Config.KeyID as the kid when it is set.
+func (f *flaskFormat) header(_ TokenType, sk *key) string {
+	h := []byte(`{"alg":`)
+	h = appendString(h, sk.alg)
+	if f.kid != "" {
+		h = append(h, `,"kid":`...)
+		h = appendString(h, f.kid)
+	}
+	h = append(h, `,"typ":"JWT"}`...)
+	return base64.RawURLEncoding.EncodeToString(h)
+}
+
+func (f *flaskFormat) fixedKeyID() string { return f.kid }
 
 // headerType accepts the "typ" PyJWT writes; the type is in the claims, and
 // a kid is optional (see keysFor).

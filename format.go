@@ -11,8 +11,14 @@ import (
 // verify.go and the writer in sign.go ask it, and newFormat is the only
 // place that chooses one.
 type tokenFormat interface {
-	// header is the encoded JOSE header of every token of type t.
-	header(t TokenType) string
+	// header is the encoded JOSE header of every token of type t that sk
+	// signs. It is asked once per signing key (keyRing), not per token.
+	header(t TokenType, sk *key) string
+
+	// fixedKeyID is the kid every header carries whatever key signs, or ""
+	// when the header names the signing key, or no key. RotateKey cannot
+	// change the key under a fixed kid.
+	fixedKeyID() string
 
 	// headerType checks a header's "typ" and whether it names a key, and
 	// returns the token type the header declares, or 0 when the format
@@ -82,26 +88,19 @@ type claimSchema struct {
 	freshInToken bool
 }
 
-// newFormat returns the format cfg asks for, writing tokens signed by sk
-// (nil for a Verifier, which writes none). It is the one place that asks
+// newFormat returns the format cfg asks for. It is the one place that asks
 // which format is in use.
-func newFormat(cfg *Config, sk *signingKey) (tokenFormat, error) {
+func newFormat(cfg *Config) (tokenFormat, error) {
 	if cfg.Flask != nil {
-		return newFlaskFormat(cfg, sk)
+		return newFlaskFormat(cfg)
 	}
-	f := &ownFormat{}
-	if sk != nil {
-		f.alg, f.kid = sk.alg, sk.id
-	}
-	return f, nil
+	return &ownFormat{}, nil
 }
 
 // ownFormat is freshtoken's own token format: explicitly typed headers
 // ("at+jwt", RFC 9068, and "refresh+jwt") naming their key, and claims that
 // carry the session ("sid") and the login time ("auth_time").
-type ownFormat struct {
-	alg, kid string // of the signing key; empty for a Manager that never signs
-}
+type ownFormat struct{}
 
 var ownSchema = claimSchema{
 	identity:      "sub",
@@ -115,20 +114,22 @@ var ownSchema = claimSchema{
 
 func (*ownFormat) schema() *claimSchema { return &ownSchema }
 
-func (f *ownFormat) header(t TokenType) string {
+func (*ownFormat) header(t TokenType, sk *key) string {
 	typ := "refresh+jwt"
 	if t == AccessToken {
 		typ = "at+jwt"
 	}
 	h := []byte(`{"alg":`)
-	h = appendString(h, f.alg)
+	h = appendString(h, sk.alg)
 	h = append(h, `,"typ":`...)
 	h = appendString(h, typ)
 	h = append(h, `,"kid":`...)
-	h = appendString(h, f.kid)
+	h = appendString(h, sk.id)
 	h = append(h, '}')
 	return base64.RawURLEncoding.EncodeToString(h)
 }
+
+func (*ownFormat) fixedKeyID() string { return "" }
 
 func (*ownFormat) headerType(typ []byte, hasKid bool) (TokenType, error) {
 	var t TokenType

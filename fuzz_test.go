@@ -86,8 +86,8 @@ func FuzzClaims(f *testing.F) {
 	f.Add(`[{}]`)
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, body string) {
-		input := m.format.header(AccessToken) + "." + base64.RawURLEncoding.EncodeToString([]byte(body))
-		sig, err := m.signing.sign([]byte(input))
+		input := m.ring.Load().header(AccessToken) + "." + base64.RawURLEncoding.EncodeToString([]byte(body))
+		sig, err := m.signer().sign([]byte(input))
 		if err != nil {
 			t.Fatal(err)
 		}

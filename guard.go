@@ -2,6 +2,7 @@ package freshtoken
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 )
 
@@ -13,14 +14,13 @@ import (
 // wherever an interface with the guard methods is asked for).
 //
 // It is safe for concurrent use; its configuration is fixed when it is
-// made (a Verifier from NewVerifier follows the remote JWK Set's keys,
-// nothing else).
+// made, but for its keys: a Verifier from NewVerifier follows the remote
+// JWK Set's, and a Manager's change with RotateKey and RetireKey.
 type Verifier struct {
-	format       tokenFormat
-	schema       *claimSchema
-	keys         []*key      // the signing key first, then Config.VerifyKeys
-	remote       *remoteKeys // NewVerifier's JWK Set, consulted after keys; nil otherwise
-	knownHeaders []knownHeader
+	format tokenFormat
+	schema *claimSchema
+	ring   atomic.Pointer[keyRing] // the keys of the moment: read once per token, replaced whole (rotate.go)
+	remote *remoteKeys             // NewVerifier's JWK Set, consulted after ring's keys; nil otherwise
 
 	issuer, audience      string
 	accessTTL, refreshTTL time.Duration

@@ -108,6 +108,9 @@ func newTestManager(t testing.TB, cfg Config) (*Manager, *testclock.Clock) {
 	return m, clk
 }
 
+// signer is the key m signs with now.
+func (m *Manager) signer() *signingKey { return m.ring.Load().signing }
+
 // mustIssue logs in subject and fails the test on error.
 func mustIssue(t testing.TB, m *Manager, subject string, opts ...IssueOption) *Pair {
 	t.Helper()
@@ -321,14 +324,14 @@ func (f *forge) refreshClaims() members {
 }
 
 func (f *forge) header(typ string) members {
-	return members{{"alg", `"EdDSA"`}, {"typ", `"` + typ + `"`}, {"kid", `"` + f.m.signing.id + `"`}}
+	return members{{"alg", `"EdDSA"`}, {"typ", `"` + typ + `"`}, {"kid", `"` + f.m.signer().id + `"`}}
 }
 
 var b64 = base64.RawURLEncoding.EncodeToString
 
 // signParts appends an Ed25519 signature over already encoded parts.
 func (f *forge) signParts(h64, p64 string) string {
-	sig, err := f.m.signing.sign([]byte(h64 + "." + p64))
+	sig, err := f.m.signer().sign([]byte(h64 + "." + p64))
 	if err != nil {
 		f.t.Fatalf("sign: %v", err)
 	}

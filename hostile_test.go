@@ -235,7 +235,7 @@ func (hc *hostileCase) sign(t testing.TB, p hostileProfile, input string) []byte
 		return m.Sum(nil)
 	}
 	real := func() []byte {
-		sig, err := p.m.signing.sign([]byte(input))
+		sig, err := p.m.signer().sign([]byte(input))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -24,22 +24,25 @@ import (
 
 // JWKSHandler returns an http.Handler that publishes the Manager's public
 // verification keys as a JWK Set (RFC 7517 §5): the public half of the
-// signing key and of every asymmetric key in Config.VerifyKeys, each with the
-// "kid" its tokens carry, its "alg" and "use": "sig". Serve it at
+// signing key and of every asymmetric verification key (Config.VerifyKeys,
+// and the keys RotateKey replaced and RetireKey has not removed), each
+// with the "kid" its tokens carry, its "alg" and "use": "sig". Serve it at
 // /.well-known/jwks.json for resource servers that use NewVerifier.
 //
 // It never publishes a private part, and never an HMAC secret: a published
 // secret would let anyone sign, so services sharing an HMAC key must share
-// it some other way and cannot use NewVerifier. The set is built once, when
-// JWKSHandler is called; it answers GET and HEAD.
+// it some other way and cannot use NewVerifier. Each request gets the keys
+// of the moment: a key RotateKey adds is published at once, beside the one
+// it replaced, and a key RetireKey removes is gone (each set is encoded
+// once, when first asked for). It answers GET and HEAD.
 func (m *Manager) JWKSHandler() http.Handler {
-	body, err := m.publicKeySet()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
+		body, err := m.ring.Load().publicKeySet()
 		if err != nil {
 			http.Error(w, "the key set could not be encoded", http.StatusInternalServerError)
 			return
@@ -50,10 +53,17 @@ func (m *Manager) JWKSHandler() http.Handler {
 	})
 }
 
-// publicKeySet encodes the public keys as a JWK Set.
-func (m *Manager) publicKeySet() ([]byte, error) {
+// publicKeySet returns the public keys of r as an encoded JWK Set,
+// encoding them the first time only: r never changes.
+func (r *keyRing) publicKeySet() ([]byte, error) {
+	r.jwks.once.Do(func() { r.jwks.body, r.jwks.err = encodeKeySet(r.keys) })
+	return r.jwks.body, r.jwks.err
+}
+
+// encodeKeySet encodes the asymmetric keys of keys as a JWK Set.
+func encodeKeySet(keys []*key) ([]byte, error) {
 	set := jwk.NewSet()
-	for _, k := range m.keys {
+	for _, k := range keys {
 		if k.hmac {
 			continue
 		}

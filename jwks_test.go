@@ -305,7 +305,7 @@ func TestVerifierIgnoresUnusableKeys(t *testing.T) {
 	}{
 		{secret, map[string]any{"kid": "shared", "alg": "HS256"}},
 		{&webECKey().PublicKey, map[string]any{"kid": "enc", "use": "enc"}},
-		{webKey(1).Public(), map[string]any{"kid": good.keys[0].id, "alg": "EdDSA"}},
+		{webKey(1).Public(), map[string]any{"kid": good.ring.Load().keys[0].id, "alg": "EdDSA"}},
 	} {
 		jk, err := jwk.FromRaw(k.raw)
 		if err != nil {
@@ -564,9 +564,9 @@ func TestJWKSHandler(t *testing.T) {
 		got = append(got, published{k["kid"].(string), k["alg"].(string), k["use"].(string), k["kty"].(string)})
 	}
 	want := []published{
-		{m.keys[0].id, "EdDSA", "sig", "OKP"},
-		{m.keys[1].id, "ES256", "sig", "EC"},
-		{m.keys[2].id, "RS256", "sig", "RSA"},
+		{m.ring.Load().keys[0].id, "EdDSA", "sig", "OKP"},
+		{m.ring.Load().keys[1].id, "ES256", "sig", "EC"},
+		{m.ring.Load().keys[2].id, "RS256", "sig", "RSA"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("got %v, want %v (-want +got):\n%s", got, want, diff)

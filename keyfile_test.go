@@ -240,8 +240,8 @@ func TestParseKeyKeepsJWKAlgAndKid(t *testing.T) {
 		t.Fatalf("ParseKey gave a %T, want the jwk.Key", key)
 	}
 	m := checkSigns(t, Config{Key: key}, "HS512")
-	if m.signing.id != "2026-03" {
-		t.Errorf("kid = %q, want the JWK's 2026-03", m.signing.id)
+	if m.signer().id != "2026-03" {
+		t.Errorf("kid = %q, want the JWK's 2026-03", m.signer().id)
 	}
 	again, err := MarshalKey(key)
 	if err != nil {

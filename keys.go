@@ -22,6 +22,7 @@ import (
 // v2 small.
 
 // key is one configured key: the signing key, or a verification-only one.
+// Once made it never changes: a keyRing and the verified cache share it.
 type key struct {
 	id     string
 	alg    string
@@ -46,11 +47,14 @@ var minHMACLen = map[string]int{"HS256": 32, "HS384": 48, "HS512": 64}
 // field at fault, what it was given and what was expected. Key material
 // never appears: only types, curves and sizes.
 type keySource struct {
-	field   string // "Config.Key", "the verification key", a file's path
+	field   string // "Config.Key", "Config.VerifyKeys[1]", a file's path
 	given   string // the key as given, described by describeKey
 	algFrom string // what set the algorithm: "Config.Algorithm", `the JWK's "alg"`; "" when chosen from the key
 	kidFrom string // what set the key ID: "Config.KeyID", `the JWK's "kid"`
 }
+
+// jwkKid is keySource.kidFrom for a kid a jwk.Key carries.
+const jwkKid = `the JWK's "kid"`
 
 // fail returns an ErrInvalidKey error saying that the source's key has a
 // problem: "Config.Key is an RSA private key of 1024 bits; at least ...".
@@ -169,7 +173,7 @@ func prepareSigningKey(k any, alg, kid, field string) (*signingKey, error) {
 		}
 	}
 	if kid == "" {
-		kid, src.kidFrom = jwkID, `the JWK's "kid"`
+		kid, src.kidFrom = jwkID, jwkKid
 	}
 	private, public, err := splitPrivate(raw, src)
 	if err != nil {
@@ -236,8 +240,9 @@ func halvesMatch(private any) bool {
 }
 
 // newVerifyKey prepares a verification-only key: a public key, a private key
-// (its public half is used), an HMAC secret, or a jwk.Key. Its errors do not
-// know the key's index, which config.go adds.
+// (its public half is used), an HMAC secret, or a jwk.Key. Its errors name
+// no field: it reads the keys of a JWK Set, and config.go names
+// Config.VerifyKeys with prepareVerifyKey.
 func newVerifyKey(k any) (*key, error) {
 	return prepareVerifyKey(k, "the verification key")
 }
@@ -248,7 +253,7 @@ func prepareVerifyKey(k any, field string) (*key, error) {
 	if err != nil {
 		return nil, err
 	}
-	src := keySource{field: field, given: describeInput(k, raw), kidFrom: `the JWK's "kid"`}
+	src := keySource{field: field, given: describeInput(k, raw), kidFrom: jwkKid}
 	if alg != "" {
 		src.algFrom = `the JWK's "alg"`
 	}
@@ -329,7 +334,11 @@ func newKeyFrom(public any, alg, kid string, src keySource) (*key, error) {
 	if kid != "" && string(appendString(nil, kid)) != `"`+kid+`"` {
 		// The header reader accepts only strings written without escapes,
 		// so a kid JSON must escape would make every token unverifiable.
-		return nil, withDetail(ErrInvalidKey, fmt.Sprintf("%s %q has characters JSON escapes (quotes, backslashes, control characters, <, >, &, invalid UTF-8)", src.kidFrom, kid))
+		from := fmt.Sprintf("%s %q", src.kidFrom, kid)
+		if src.kidFrom == jwkKid {
+			from += " of " + src.field
+		}
+		return nil, withDetail(ErrInvalidKey, from+" has characters JSON escapes (quotes, backslashes, control characters, <, >, &, invalid UTF-8)")
 	}
 	k := &key{id: kid, alg: alg, public: public}
 	if err := k.checkAlgorithm(src); err != nil {

@@ -140,7 +140,7 @@ func hostileTokens() []hostileToken {
 			return b64([]byte(h)) + "." + b64([]byte(f.accessClaims().String())) + "."
 		}, want: ErrMalformed, reason: "the classic unsecured JWT"},
 		{name: "alg HS256 keyed with the Ed25519 public key", token: func(f *forge) string {
-			return signHMAC(f.m.signing.public.(ed25519.PublicKey), f.header("at+jwt").set("alg", `"HS256"`).String(), f.accessClaims().String())
+			return signHMAC(f.m.signer().public.(ed25519.PublicKey), f.header("at+jwt").set("alg", `"HS256"`).String(), f.accessClaims().String())
 		}, want: ErrSignature, reason: "key confusion: the public key is no HMAC secret"},
 		{name: "alg HS256 under the Ed25519 kid with a real secret", token: func(f *forge) string {
 			return signHMAC(testKeys().hs256, f.header("at+jwt").set("alg", `"HS256"`).String(), f.accessClaims().String())
@@ -157,7 +157,7 @@ func hostileTokens() []hostileToken {
 		{name: "kid unknown", token: func(f *forge) string { return f.withAccessHeader(f.header("at+jwt").set("kid", `"retired-2019"`)) }, want: ErrUnknownKey, reason: "a removed or foreign key"},
 		{name: "kid as number", token: func(f *forge) string { return f.withAccessHeader(f.header("at+jwt").set("kid", `1`)) }, want: ErrMalformed, reason: "header values are strings"},
 		{name: "kid escaped", token: func(f *forge) string {
-			kid := f.m.signing.id
+			kid := f.m.signer().id
 			return f.withAccessHeader(f.header("at+jwt").set("kid", `"\u00`+strconv.FormatInt(int64(kid[0]), 16)+kid[1:]+`"`))
 		}, want: ErrMalformed, reason: "only plain strings, as freshtoken writes them"},
 		{name: "crit", token: func(f *forge) string { return f.withAccessHeader(f.header("at+jwt").add("crit", `["exp"]`)) }, want: ErrMalformed, reason: "an extension the verifier must understand (RFC 7515 §4.1.11)"},
@@ -168,7 +168,7 @@ func hostileTokens() []hostileToken {
 			return f.withAccessHeader(f.header("at+jwt").add("jku", `"https://evil.example/jwks.json"`))
 		}, want: ErrMalformed, reason: "the token must not say where its key lives"},
 		{name: "jwk", token: func(f *forge) string {
-			return f.withAccessHeader(f.header("at+jwt").add("jwk", `{"kty":"OKP","crv":"Ed25519","x":"`+b64(f.m.signing.public.(ed25519.PublicKey))+`"}`))
+			return f.withAccessHeader(f.header("at+jwt").add("jwk", `{"kty":"OKP","crv":"Ed25519","x":"`+b64(f.m.signer().public.(ed25519.PublicKey))+`"}`))
 		}, want: ErrMalformed, reason: "an embedded key verifies whatever its holder signs"},
 		{name: "x5u", token: func(f *forge) string {
 			return f.withAccessHeader(f.header("at+jwt").add("x5u", `"https://evil.example/cert.pem"`))
@@ -186,7 +186,7 @@ func hostileTokens() []hostileToken {
 			return f.withAccessHeader(f.header("at+jwt").add("alg", `"none"`))
 		}, want: ErrMalformed, reason: "parsers disagree on which repeat wins"},
 		{name: "escaped header name", token: func(f *forge) string {
-			return f.withAccessHeader(members{{`\u0061lg`, `"EdDSA"`}, {"typ", `"at+jwt"`}, {"kid", `"` + f.m.signing.id + `"`}})
+			return f.withAccessHeader(members{{`\u0061lg`, `"EdDSA"`}, {"typ", `"at+jwt"`}, {"kid", `"` + f.m.signer().id + `"`}})
 		}, want: ErrMalformed, reason: "an escape could hide a name from a raw check"},
 		{name: "header not JSON", token: func(f *forge) string { return f.sign("garbage", f.accessClaims().String()) }, want: ErrMalformed, reason: "not JSON"},
 		{name: "header array", token: func(f *forge) string { return f.sign(`["EdDSA"]`, f.accessClaims().String()) }, want: ErrMalformed, reason: "not an object"},
@@ -226,7 +226,7 @@ func hostileTokens() []hostileToken {
 			return p[0] + "." + p[1] + "." + q[2]
 		}, want: ErrSignature, reason: "signatures are not transferable"},
 		{name: "same kid, other key", token: func(f *forge) string {
-			other, _ := newTestManager(f.t, Config{Key: testKeys().ed2, KeyID: f.m.signing.id})
+			other, _ := newTestManager(f.t, Config{Key: testKeys().ed2, KeyID: f.m.signer().id})
 			return mustIssue(f.t, other, "admin").Access
 		}, want: ErrSignature, reason: "a kid names a key; it does not prove one"},
 		{name: "another key's token", token: func(f *forge) string {
@@ -271,7 +271,7 @@ func hostileTokens() []hostileToken {
 		{name: "overlong UTF-8", token: func(f *forge) string { return f.access(f.accessClaims().set("sub", "\"\xc0\xafetc\"")) }, want: ErrMalformed, reason: "an overlong '/' is a classic filter bypass"},
 		{name: "UTF-8 encoded surrogate", token: func(f *forge) string { return f.access(f.accessClaims().set("sub", "\"\xed\xa0\x80\"")) }, want: ErrMalformed, reason: "CESU-8 is not UTF-8"},
 		{name: "invalid UTF-8 in kid", token: func(f *forge) string {
-			return f.withAccessHeader(f.header("at+jwt").set("kid", `"`+f.m.signing.id+"\xff\""))
+			return f.withAccessHeader(f.header("at+jwt").set("kid", `"`+f.m.signer().id+"\xff\""))
 		}, want: ErrMalformed, reason: "JSON text is UTF-8"},
 		{name: "raw control character in a string", token: func(f *forge) string { return f.access(f.accessClaims().set("sub", "\"user\x01\"")) }, want: ErrMalformed, reason: "JSON strings escape control characters"},
 

@@ -57,7 +57,7 @@ func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Pair, erro
 		return nil, err
 	}
 	if !m.rotate {
-		at, err := m.sign(&access)
+		at, _, err := m.signTokens(&access, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -519,7 +519,7 @@ func BenchmarkSignatures(b *testing.B) {
 		}
 		b.Run(c.alg+"/verify", func(b *testing.B) {
 			b.ReportAllocs()
-			k := sb.m.signing
+			k := sb.m.signer()
 			for b.Loop() {
 				if !k.verify(sb.input, sb.sig) {
 					b.Fatal("does not verify")
@@ -528,7 +528,7 @@ func BenchmarkSignatures(b *testing.B) {
 		})
 		b.Run(c.alg+"/sign", func(b *testing.B) {
 			b.ReportAllocs()
-			k := sb.m.signing
+			k := sb.m.signer()
 			for b.Loop() {
 				if _, err := k.sign(sb.input); err != nil {
 					b.Fatal(err)

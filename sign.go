@@ -30,8 +30,30 @@ type tokenFields struct {
 // maxFixed bounds the claims a format writes besides the application's.
 const maxFixed = 16
 
-// sign encodes and signs one token in the Manager's format.
-func (m *Manager) sign(f *tokenFields) (string, error) {
+// signTokens signs access and, unless it is nil, refresh, both with one
+// key, which every guard of m accepts when signTokens returns: RetireKey
+// may take a key away while it signs (once a RotateKey has replaced it),
+// and the tokens are then signed again with the key of the moment.
+func (m *Manager) signTokens(access, refresh *tokenFields) (at, rt string, err error) {
+	for {
+		r := m.ring.Load()
+		if at, err = m.sign(r, access); err != nil {
+			return "", "", err
+		}
+		if refresh != nil {
+			if rt, err = m.sign(r, refresh); err != nil {
+				return "", "", err
+			}
+		}
+		if m.ring.Load().holds(&r.signing.key) {
+			return at, rt, nil
+		}
+	}
+}
+
+// sign encodes and signs one token in the Manager's format with the
+// signing key of r.
+func (m *Manager) sign(r *keyRing, f *tokenFields) (string, error) {
 	var pbuf [512]byte // the usual payload fits: no allocation
 	payload, growth := m.payload(pbuf[:0], f)
 	// No format writes more than maxFixed claims of its own, so only
@@ -41,7 +63,7 @@ func (m *Manager) sign(f *tokenFields) (string, error) {
 			return "", withDetail(ErrInvalidConfig, fmt.Sprintf("%d claims are too many for a token of at most %d members; carry fewer", n, maxMembers))
 		}
 	}
-	return m.seal(m.format.header(f.typ), payload, growth)
+	return m.seal(r.signing, r.header(f.typ), payload, growth)
 }
 
 // payload appends the claims of f in the Manager's format; growth is as
@@ -52,12 +74,13 @@ func (m *Manager) payload(b []byte, f *tokenFields) (out []byte, growth int) {
 }
 
 // smallestPairSize is the size, as fits counts it, of the larger token of
-// the smallest pair Issue writes: a one-byte subject, no application
-// claims, no CSRF, a login at a whole second (under Flask with FreshFor,
-// the "fresh" time is then at its shortest). A key's signatures all have
-// one length, so one probe signature measures both tokens.
-func (m *Manager) smallestPairSize() (int, error) {
-	sig, err := m.signing.sign([]byte("probe"))
+// the smallest pair Issue writes with the signing key of r: a one-byte
+// subject, no application claims, no CSRF, a login at a whole second
+// (under Flask with FreshFor, the "fresh" time is then at its shortest). A
+// key's signatures all have one length, so one probe signature measures
+// both tokens.
+func (m *Manager) smallestPairSize(r *keyRing) (int, error) {
+	sig, err := r.signing.sign([]byte("probe"))
 	if err != nil {
 		return 0, fmt.Errorf("freshtoken: signing failed: %w", err)
 	}
@@ -65,19 +88,19 @@ func (m *Manager) smallestPairSize() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return max(m.tokenSize(access, len(sig)), m.tokenSize(refresh, len(sig))), nil
+	return max(m.tokenSize(r, access, len(sig)), m.tokenSize(r, refresh, len(sig))), nil
 }
 
-// tokenSize is the size, as fits counts it, of f signed with a signature
-// of sigLen bytes: what seal builds.
-func (m *Manager) tokenSize(f *tokenFields, sigLen int) int {
+// tokenSize is the size, as fits counts it, of f signed by the signing key
+// of r, whose signatures are sigLen bytes: what seal builds.
+func (m *Manager) tokenSize(r *keyRing, f *tokenFields, sigLen int) int {
 	payload, growth := m.payload(nil, f)
 	enc := base64.RawURLEncoding
-	return len(m.format.header(f.typ)) + 1 + enc.EncodedLen(len(payload)) + 1 + enc.EncodedLen(sigLen) + growth
+	return len(r.header(f.typ)) + 1 + enc.EncodedLen(len(payload)) + 1 + enc.EncodedLen(sigLen) + growth
 }
 
-// seal signs header and payload into a compact token.
-func (m *Manager) seal(header string, payload []byte, growth int) (string, error) {
+// seal signs header and payload with sk into a compact token.
+func (m *Manager) seal(sk *signingKey, header string, payload []byte, growth int) (string, error) {
 	enc := base64.RawURLEncoding
 	// The signer is reached through an interface, as the verifier is: the
 	// token is built in a pooled buffer (see inputPool) and copied out once.
@@ -86,7 +109,7 @@ func (m *Manager) seal(header string, payload []byte, growth int) (string, error
 	buf := append((*bp)[:0], header...)
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, payload)
-	sig, err := m.signing.sign(buf)
+	sig, err := sk.sign(buf)
 	if err != nil {
 		return "", fmt.Errorf("freshtoken: signing failed: %w", err)
 	}

@@ -310,11 +310,7 @@ func (m *Manager) newCSRF(f *tokenFields, csrf bool) (err error) {
 }
 
 func (m *Manager) signPair(access, refresh *tokenFields) (*Pair, error) {
-	at, err := m.sign(access)
-	if err != nil {
-		return nil, err
-	}
-	rt, err := m.sign(refresh)
+	at, rt, err := m.signTokens(access, refresh)
 	if err != nil {
 		return nil, err
 	}

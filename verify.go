@@ -13,7 +13,8 @@ import (
 //
 //	verify
 //	  check
-//	  prove (or the cache of what prove proved: proveCached, cache.go)
+//	  prove, with the keys of one moment (the cache of what prove proved:
+//	  proveCached, cache.go; the keys: keyRing, rotate.go)
 //	    1. size:       no more than Config.MaxTokenSize
 //	    2. shape:      three strict base64url parts (splitCompact, parse.go)
 //	    3. header:     alg, typ and kid only; the type it declares (the
@@ -57,8 +58,8 @@ func (v *Verifier) check(ctx context.Context, tok string, want TokenType) (*Clai
 // prove checks everything a token proves by itself, cheapest first and the
 // signature before anything in the payload is believed. It also returns the
 // key that verified the token. Its answer depends on the token and the
-// keys alone, so the cache may keep it.
-func (v *Verifier) prove(ctx context.Context, tok string) (*Claims, *key, error) {
+// keys alone, so the cache may keep it while the key stays in the ring.
+func (v *Verifier) prove(ctx context.Context, r *keyRing, tok string) (*Claims, *key, error) {
 	if len(tok) > v.maxSize {
 		return nil, nil, withDetail(ErrMalformed, "token larger than the configured maximum")
 	}
@@ -66,7 +67,7 @@ func (v *Verifier) prove(ctx context.Context, tok string) (*Claims, *key, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	declared, k, alg, err := v.header(ctx, h64)
+	declared, k, alg, err := v.header(ctx, r, h64)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -78,7 +79,7 @@ func (v *Verifier) prove(ctx context.Context, tok string) (*Claims, *key, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	if k, err = v.checkSignature(k, alg, input[:n:n], sig); err != nil {
+	if k, err = checkSignature(r, k, alg, input[:n:n], sig); err != nil {
 		return nil, nil, err
 	}
 	var pbuf [512]byte
@@ -97,11 +98,11 @@ func (v *Verifier) prove(ctx context.Context, tok string) (*Claims, *key, error)
 }
 
 // header reads the encoded header h64 and returns the type it declares (0
-// when the format types tokens by their claims) and the key its kid names;
-// with no kid, k is nil and alg names the algorithm every configured key of
-// which may have signed the token.
-func (v *Verifier) header(ctx context.Context, h64 string) (declared TokenType, k *key, alg string, err error) {
-	for _, h := range v.knownHeaders {
+// when the format types tokens by their claims) and the key of r its kid
+// names; with no kid, k is nil and alg names the algorithm every key of r
+// of which may have signed the token.
+func (v *Verifier) header(ctx context.Context, r *keyRing, h64 string) (declared TokenType, k *key, alg string, err error) {
+	for _, h := range r.known {
 		if h.encoded == h64 {
 			return h.typ, h.key, "", nil
 		}
@@ -121,7 +122,7 @@ func (v *Verifier) header(ctx context.Context, h64 string) (declared TokenType, 
 	if kid == nil {
 		return declared, nil, string(algb), nil
 	}
-	if k, err = v.findKey(ctx, kid); err != nil {
+	if k, err = v.findKey(ctx, r, kid); err != nil {
 		return 0, nil, "", err
 	}
 	if k == nil {
@@ -142,21 +143,24 @@ type knownHeader struct {
 	key     *key
 }
 
-// learnHeaders records the headers of the tokens the Manager signs. Only a
-// header that header accepts, naming a key, becomes a shortcut, so the
-// shortcut never changes an answer.
-func (v *Verifier) learnHeaders(f tokenFormat) {
+// learnHeaders records in r the headers of the tokens r.signing signs.
+// Only a header that header accepts, naming a key, becomes a shortcut, so
+// the shortcut never changes an answer.
+func (v *Verifier) learnHeaders(r *keyRing) {
 	for _, t := range []TokenType{AccessToken, RefreshToken} {
-		h64 := f.header(t)
-		declared, k, _, err := v.header(context.Background(), h64)
-		if err == nil && k != nil && (declared == t || declared == 0) && !v.knows(h64) {
-			v.knownHeaders = append(v.knownHeaders, knownHeader{h64, declared, k})
+		h64 := r.header(t)
+		if r.knows(h64) {
+			continue
+		}
+		declared, k, _, err := v.header(context.Background(), r, h64)
+		if err == nil && k != nil && (declared == t || declared == 0) {
+			r.known = append(r.known, knownHeader{h64, declared, k})
 		}
 	}
 }
 
-func (v *Verifier) knows(h64 string) bool {
-	for _, h := range v.knownHeaders {
+func (r *keyRing) knows(h64 string) bool {
+	for _, h := range r.known {
 		if h.encoded == h64 {
 			return true
 		}
@@ -164,13 +168,13 @@ func (v *Verifier) knows(h64 string) bool {
 	return false
 }
 
-// findKey returns the configured key with the given ID, or nil. A
-// Verifier from NewVerifier then looks in its remote JWK Set, which may
+// findKey returns the key of r with the given ID, or nil. A Verifier
+// from NewVerifier then looks in its remote JWK Set, which may
 // fetch the set again: waiting for that ends with ctx, and the error then
 // wraps ErrUnknownKey and ctx.Err(). Before its set has come
 // (StartWithoutKeys), the error wraps ErrKeysUnavailable instead.
-func (v *Verifier) findKey(ctx context.Context, kid []byte) (*key, error) {
-	for _, k := range v.keys {
+func (v *Verifier) findKey(ctx context.Context, r *keyRing, kid []byte) (*key, error) {
+	for _, k := range r.keys {
 		if k.id == string(kid) {
 			return k, nil
 		}
@@ -182,9 +186,10 @@ func (v *Verifier) findKey(ctx context.Context, kid []byte) (*key, error) {
 }
 
 // checkSignature verifies sig over input with k or, when the header named
-// no key (the Flask format), with each configured key of algorithm alg in
-// turn, the signing key first. It returns the key that verified it.
-func (v *Verifier) checkSignature(k *key, alg string, input, sig []byte) (*key, error) {
+// no key (the Flask format), with each key of r of algorithm alg in turn,
+// the signing key first, then the newest. It returns the key that verified
+// it.
+func checkSignature(r *keyRing, k *key, alg string, input, sig []byte) (*key, error) {
 	if k != nil {
 		if !k.verify(input, sig) {
 			return nil, withDetail(ErrSignature, "signature does not verify")
@@ -192,7 +197,7 @@ func (v *Verifier) checkSignature(k *key, alg string, input, sig []byte) (*key, 
 		return k, nil
 	}
 	tried := false
-	for _, k := range v.keys {
+	for _, k := range r.keys {
 		if k.alg != alg {
 			continue
 		}

@@ -15,16 +15,15 @@ import (
 // The guards take a shortcut for the headers a Manager writes itself
 // (knownHeaders). These tests hold it to the answers of the general path.
 
-// general returns a copy of m without its shortcuts.
-func general(m *Manager) *Manager {
-	g := *m
-	g.knownHeaders = nil
-	return &g
+// general returns m's keys of the moment without their shortcuts.
+func general(m *Manager) *keyRing {
+	r := m.ring.Load()
+	return &keyRing{signing: r.signing, keys: r.keys, accessHeader: r.accessHeader, refreshHeader: r.refreshHeader}
 }
 
-// proved is what prove says of tok, without the key.
-func proved(m *Manager, tok string) (*Claims, error) {
-	c, _, err := m.prove(context.Background(), tok)
+// proved is what prove says of tok with the keys of r, without the key.
+func proved(m *Manager, r *keyRing, tok string) (*Claims, error) {
+	c, _, err := m.prove(context.Background(), r, tok)
 	return c, err
 }
 
@@ -35,8 +34,8 @@ func TestShortcutsAgreeWithTheGeneralPath(t *testing.T) {
 		Key: testKeys().hs256, Issuer: "https://auth.example.com", Audience: "api",
 		VerifyKeys: []any{testKeys().ed}, Now: clk.Now,
 	})
-	if len(m.knownHeaders) != 2 {
-		t.Fatalf("got %d known headers, want 2 (access and refresh)", len(m.knownHeaders))
+	if n := len(m.ring.Load().known); n != 2 {
+		t.Fatalf("got %d known headers, want 2 (access and refresh)", n)
 	}
 	p, err := m.Issue(ctx, "user-42", WithClaims(map[string]any{"role": "admin", "n": 1.5, "list": []any{"a", map[string]any{"b": nil}}}))
 	if err != nil {
@@ -56,8 +55,8 @@ func TestShortcutsAgreeWithTheGeneralPath(t *testing.T) {
 		}
 	}
 	for _, tok := range tokens {
-		want := outcome(proved(general(m), tok))
-		got := outcome(proved(m, tok))
+		want := outcome(proved(m, general(m), tok))
+		got := outcome(proved(m, m.ring.Load(), tok))
 		if diff := cmp.Diff(want, got, cmp.AllowUnexported(Claims{})); diff != "" {
 			t.Errorf("parse(%q): the shortcut disagrees with the general path (-want +got):\n%s", tok, diff)
 		}
@@ -82,8 +81,8 @@ func TestShortcutsAgreeOnOddKeyIDs(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, tok := range []string{p.Access, p.Refresh} {
-			want := outcome(proved(general(m), tok))
-			got := outcome(proved(m, tok))
+			want := outcome(proved(m, general(m), tok))
+			got := outcome(proved(m, m.ring.Load(), tok))
 			if diff := cmp.Diff(want, got, cmp.AllowUnexported(Claims{})); diff != "" {
 				t.Errorf("kid %q: the shortcut disagrees with the general path (-want +got):\n%s", kid, diff)
 			}
@@ -289,8 +288,8 @@ func TestKeyRotation(t *testing.T) {
 			}
 			fresh := mustIssue(t, during, "user-42")
 			for _, tok := range []string{refreshed.Access, fresh.Access, fresh.Refresh} {
-				if kid := decodeSegment(t, tok, 0)["kid"]; kid != during.signing.id {
-					t.Errorf("new token signed with kid %v, want the new key's %q", kid, during.signing.id)
+				if kid := decodeSegment(t, tok, 0)["kid"]; kid != during.signer().id {
+					t.Errorf("new token signed with kid %v, want the new key's %q", kid, during.signer().id)
 				}
 			}
 
@@ -309,7 +308,7 @@ func TestKeyRotation(t *testing.T) {
 // public key, with cfg's rules and the issuer's clock.
 func newKeyVerifier(t *testing.T, issuer *Manager, cfg Config) *Verifier {
 	t.Helper()
-	cfg.VerifyKeys = []any{issuer.signing.key.public}
+	cfg.VerifyKeys = []any{issuer.signer().key.public}
 	cfg.Now = issuer.now
 	v, err := NewVerifier(context.Background(), VerifierConfig{Config: cfg})
 	if err != nil {
@@ -330,7 +329,7 @@ func TestNewVerifierUnsetTTLsAreNoLimit(t *testing.T) {
 	} {
 		newKeyVerifier(t, issuer, cfg)
 	}
-	cfg := Config{AccessTTL: 2 * time.Hour, RefreshTTL: time.Hour, VerifyKeys: []any{issuer.signing.key.public}}
+	cfg := Config{AccessTTL: 2 * time.Hour, RefreshTTL: time.Hour, VerifyKeys: []any{issuer.signer().key.public}}
 	if _, err := NewVerifier(context.Background(), VerifierConfig{Config: cfg}); !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("NewVerifier with AccessTTL over RefreshTTL: got %v, want ErrInvalidConfig", err)
 	}
