@@ -153,6 +153,10 @@ type Config struct {
 	// and may not exceed RefreshTTL.
 	RefreshIdleTTL time.Duration
 
+	// Sessions configures the registry of live sessions behind
+	// Manager.Sessions: see SessionConfig.
+	Sessions SessionConfig
+
 	// ClaimsLoader returns the claims the subject holds now (roles,
 	// permissions, tenant), read from the application's database. Issue
 	// and every Refresh call it with their context, and its claims go into
@@ -196,6 +200,8 @@ type Manager struct {
 	rotate        bool
 	reuseInterval time.Duration
 	refreshIdle   time.Duration
+
+	sessions sessionState // the registry of live sessions (sessions.go)
 }
 
 // New checks cfg and returns a Manager. Errors match ErrInvalidKey or
@@ -221,6 +227,9 @@ func New(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	if err := m.checkMaxTokenSize(m.ring.Load(), cfg.MaxTokenSize); err != nil {
+		return nil, err
+	}
+	if err := m.initSessions(&cfg); err != nil {
 		return nil, err
 	}
 	return m, nil
