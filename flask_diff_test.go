@@ -51,12 +51,12 @@ import (
 //
 // A difference fails the test unless flaskDiffIntended, the table below,
 // names it; every entry must be a place where freshtoken is stricter, and
-// README.md must list it. The generator is seeded, so a failure reproduces.
+// docs/flask.md must list it. The generator is seeded, so a failure reproduces.
 // The report shows 60 lines; FRESHTOKEN_FLASKDIFF_LINES=N shows N, and
 // FRESHTOKEN_FLASKDIFF_DUMP=file writes every case, one a line.
 
 // flaskDiffIntended are the differences freshtoken means to have: the
-// README's list of where the Flask profile is stricter. An entry matches a
+// list in docs/flask.md of where the Flask profile is stricter. An entry matches a
 // case it applies to when Flask's class is one of flask and freshtoken's is
 // gox. (In a mint case "Flask" is Flask's verdict on Flask's token and
 // "freshtoken" its verdict on freshtoken's token.) The test holds every
@@ -241,7 +241,7 @@ type fdIntended struct {
 	flask   []fdClass // Flask's class, one of these
 	gox     fdClass   // freshtoken's class
 	reason  string
-	readme  string // must appear in README.md's list of where freshtoken is stricter
+	readme  string // must appear in docs/flask.md's list of where freshtoken is stricter
 }
 
 func fdTagged(tags ...string) func(*fdCase) bool {
@@ -481,10 +481,11 @@ func fdCheckTable(t *testing.T) {
 	}
 }
 
-// fdCheckREADME checks that README.md's list of where the Flask profile is
-// stricter has every entry of the table.
+// fdCheckREADME checks that docs/flask.md's list of where the Flask profile
+// is stricter (the README links to it) has every entry of the table.
 func fdCheckREADME(t *testing.T) {
-	b, err := os.ReadFile("README.md")
+	const doc = "docs/flask.md"
+	b, err := os.ReadFile(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -492,7 +493,7 @@ func fdCheckREADME(t *testing.T) {
 	text := string(b)
 	i := strings.Index(text, anchor)
 	if i < 0 {
-		t.Fatalf("README.md has no %q: the Flask section must list where freshtoken is stricter", anchor)
+		t.Fatalf("%s has no %q: the Flask page must list where freshtoken is stricter", doc, anchor)
 	}
 	list := text[i:]
 	if k := strings.Index(list, "\n#"); k >= 0 {
@@ -501,7 +502,7 @@ func fdCheckREADME(t *testing.T) {
 	list = strings.Join(strings.Fields(list), " ")
 	for _, e := range flaskDiffIntended {
 		if !strings.Contains(list, strings.Join(strings.Fields(e.readme), " ")) {
-			t.Errorf("README.md's list after %q lacks intended difference %q: want the text %q", anchor, e.name, e.readme)
+			t.Errorf("%s's list after %q lacks intended difference %q: want the text %q", doc, anchor, e.name, e.readme)
 		}
 	}
 }
@@ -1867,7 +1868,7 @@ func fdReport(t *testing.T, cases []*fdCase, took time.Duration) {
 	t.Logf("intended differences: %s", strings.Join(names, "; "))
 	for _, e := range flaskDiffIntended {
 		if ty.intended[e.name] == 0 {
-			t.Errorf("intended difference %q never occurred: the generator lost its cases, or freshtoken no longer differs (then drop the entry and its README line)", e.name)
+			t.Errorf("intended difference %q never occurred: the generator lost its cases, or freshtoken no longer differs (then drop the entry and its line in docs/flask.md)", e.name)
 		}
 	}
 	if len(ty.groups) > 0 {
