@@ -81,13 +81,17 @@ type cacheEntry struct {
 // get returns a copy of the cached claims, so a caller that changes them
 // cannot change what the next caller gets. A token counts only while the
 // key that verified it is still trusted: one of r's keys (RetireKey removes
-// them), or a key of the remote JWK Set still in the set.
+// them), or a key of the remote JWK Set still in the set; for a Verifier
+// trusting several issuers, those of the issuer whose key it is.
 func (c *verifiedCache) get(tok string, r *keyRing, remote *remoteKeys) (*Claims, bool) {
 	v, ok := c.entries.Load(tok)
 	if !ok {
 		return nil, false
 	}
 	e := v.(*cacheEntry)
+	if is := e.key.issuer; is != nil {
+		r, remote = is.ring, is.remote // the keys of the issuer the token names
+	}
 	if e.key.remote {
 		if remote == nil || !remote.holds(e.key) {
 			return nil, false

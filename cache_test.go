@@ -38,7 +38,7 @@ func cached(m *Manager, tok string) bool {
 var cacheClaimsOpts = cmp.Options{cmp.AllowUnexported(Claims{}), cmpopts.EquateEmpty()}
 
 func TestCacheHitGivesTheSameClaimsAsAMiss(t *testing.T) {
-	m, _ := newTestManager(t, Config{Key: testKeys().hs256, VerifiedCacheSize: 16, Issuer: "https://auth.example.com", Audience: "api"})
+	m, _ := newTestManager(t, Config{Key: testKeys().hs256, VerifiedCacheSize: 16, Issuer: "https://auth.example.com", Audience: []string{"api"}})
 	p := issueN(t, m, 1, WithClaims(map[string]any{"role": "admin", "scopes": []any{"read", map[string]any{"write": true}}}))[0]
 	ctx := context.Background()
 
@@ -59,7 +59,7 @@ func TestCacheHitGivesTheSameClaimsAsAMiss(t *testing.T) {
 }
 
 func TestCacheHitsAreCopies(t *testing.T) {
-	m, _ := newTestManager(t, Config{Key: testKeys().hs256, VerifiedCacheSize: 16, Audience: "api"})
+	m, _ := newTestManager(t, Config{Key: testKeys().hs256, VerifiedCacheSize: 16, Audience: []string{"api"}})
 	p := issueN(t, m, 1, WithClaims(map[string]any{"role": "admin", "scopes": []any{"read"}}))[0]
 	ctx := context.Background()
 	var want *Claims

@@ -154,7 +154,7 @@ func (r *claimReader) readKnown(bit int, v string) (bad bool) {
 		}
 		c.Issuer, bad = nonEmptyString(v)
 	case hasAud:
-		if bad = decodeAudience(c, v); bad && loose {
+		if bad = decodeAudience(c, v, !loose); bad && loose {
 			c.Audience, bad = c.Audience[:0], false // fails only when an audience is configured
 		}
 	case hasCSRF:
@@ -247,7 +247,7 @@ func claimWant(bit int) string {
 	case hasExp, hasIat, hasNbf, hasAuthTime:
 		return "whole non-negative seconds since 1970"
 	case hasAud:
-		return "a string or a non-empty list of strings"
+		return "a non-empty string or a non-empty list of them"
 	case hasType:
 		return `"access" or "refresh"`
 	}
@@ -416,16 +416,40 @@ func nonEmptyString(v string) (string, bool) {
 	return s, !ok || s == ""
 }
 
-// decodeAudience reads "aud": a string or a non-empty list of strings.
-func decodeAudience(c *Claims, v string) (bad bool) {
+// decodeAudience reads "aud", a valid JSON value: a string or a list of
+// strings (RFC 7519 §4.1.3). Anything else is bad, a list holding a null or
+// a number among them (encoding/json would read a null as ""); so, when
+// strict, are an empty string and an empty list, which name nobody. A
+// list ends up in c.Audience, an empty one as an empty slice.
+func decodeAudience(c *Claims, v string, strict bool) (bad bool) {
 	if s, ok := jsonString(v); ok {
 		c.Audience = append(c.Audience[:0], s)
-		return false
+		return strict && s == ""
 	}
-	if err := json.Unmarshal([]byte(v), &c.Audience); err != nil || len(c.Audience) == 0 {
+	if v[0] != '[' {
 		return true
 	}
-	return false
+	aud := c.Audience[:0]
+	i := skipSpace(v, 1)
+	for i < len(v) && v[i] != ']' {
+		end, ok := scanValue(v, i)
+		if !ok {
+			return true
+		}
+		s, ok := jsonString(v[i:end])
+		if !ok || (strict && s == "") {
+			return true
+		}
+		aud = append(aud, s)
+		if i = skipSpace(v, end); i < len(v) && v[i] == ',' {
+			i = skipSpace(v, i+1)
+		}
+	}
+	if i >= len(v) {
+		return true // never for the valid JSON the caller gives
+	}
+	c.Audience = aud
+	return strict && len(aud) == 0
 }
 
 // Decode stores the token's claims in dst, a pointer, as json.Unmarshal
@@ -510,19 +534,9 @@ func (c *Claims) appendRegistered(b []byte) []byte {
 			b = appendMember(b, s.name, s.value)
 		}
 	}
-	if len(c.Audience) == 1 {
+	if len(c.Audience) > 0 {
 		sep()
-		b = appendMember(b, "aud", c.Audience[0])
-	} else if len(c.Audience) > 1 {
-		sep()
-		b = append(b, `"aud":[`...)
-		for i, a := range c.Audience {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, a)
-		}
-		b = append(b, ']')
+		b = appendAudience(b, c.Audience)
 	}
 	for _, t := range []struct {
 		name string

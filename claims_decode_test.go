@@ -34,7 +34,7 @@ type appClaims struct {
 // claims are there. It does so on a cache hit too.
 func TestClaimsDecode(t *testing.T) {
 	for _, size := range []int{0, 16} {
-		m, _ := newTestManager(t, Config{Audience: "api", VerifiedCacheSize: size})
+		m, _ := newTestManager(t, Config{Audience: []string{"api"}, VerifiedCacheSize: size})
 		pair := mustIssue(t, m, "user-42", WithClaims(map[string]any{
 			"roles": []string{"admin", "ops"}, "tenant": 7, "big": json.Number("9007199254740993"),
 			"ratio": json.Number("1.50"), "profile": map[string]any{"name": "Ada", "admin": true},

@@ -106,6 +106,16 @@ func TestAudienceForms(t *testing.T) {
 		{"empty array", `{"aud":[],` + common + `}`, nil, ErrInvalidClaims, "an empty audience is no audience"},
 		{"number", `{"aud":1,` + common + `}`, nil, ErrInvalidClaims, "aud must be strings"},
 		{"twice", `{"aud":"a","aud":"b",` + common + `}`, nil, ErrMalformed, "a repeated claim is refused"},
+		{"spaced array", `{"aud":[ "api" , "web" ],` + common + `}`, []string{"api", "web"}, nil, "whitespace inside the array is JSON"},
+		{"escaped", `{"aud":["api"],` + common + `}`, []string{"api"}, nil, "escapes in values are decoded"},
+		{"null in array", `{"aud":[null],` + common + `}`, nil, ErrInvalidClaims, "encoding/json would read null as an empty string, which names nobody"},
+		{"null among", `{"aud":["api",null],` + common + `}`, nil, ErrInvalidClaims, "every value must be a string"},
+		{"number among", `{"aud":["api",1],` + common + `}`, nil, ErrInvalidClaims, "every value must be a string"},
+		{"nested array", `{"aud":[["api"]],` + common + `}`, nil, ErrInvalidClaims, "a list of lists is no audience"},
+		{"object", `{"aud":{},` + common + `}`, nil, ErrInvalidClaims, "an object is no audience"},
+		{"null", `{"aud":null,` + common + `}`, nil, ErrInvalidClaims, "null is no audience"},
+		{"empty string", `{"aud":"",` + common + `}`, nil, ErrInvalidClaims, "an empty audience names nobody"},
+		{"empty string in array", `{"aud":["api",""],` + common + `}`, nil, ErrInvalidClaims, "an empty audience names nobody"},
 	}
 	for _, tt := range tests {
 		c, err := m.RequireAccess(context.Background(), signClaims(t, m, tt.payload))

@@ -63,12 +63,21 @@ type Config struct {
 	// Issuer is written as "iss" and, when set, required to match on every token.
 	// It must be valid UTF-8 without control characters (a newline read
 	// with it from a file would make every token fail elsewhere).
-	// Zero: no "iss" is written or checked.
+	// Zero: no "iss" is written or checked. A Verifier that trusts several
+	// issuers names them in VerifierConfig.Issuers instead.
 	Issuer string
 
-	// Audience is written as "aud" and, when set, every token's "aud" must contain it.
-	// The rule for Issuer's characters holds. Zero: no "aud" is written or checked.
-	Audience string
+	// Audience names who the tokens are for (RFC 7519 §4.1.3). A Manager
+	// writes it as "aud" in every token: one value as a JSON string, several
+	// as an array, as Flask-JWT-Extended writes JWT_ENCODE_AUDIENCE. When
+	// set, every token's "aud" (a string or a list) must share at least one
+	// value with it: a service known by several names accepts a token meant
+	// for any of them, and refuses one meant only for another service signed
+	// with the same keys. A Manager accepts what it writes; a resource
+	// server that accepts another set sets it in VerifierConfig.Config.
+	// Each value must be non-empty, given once, and follow the rule for
+	// Issuer's characters. Zero: no "aud" is written or checked.
+	Audience []string
 
 	// AccessTTL is how long an access token lives. Zero: 15 minutes.
 	// A token whose lifetime ("exp" minus "iat") exceeds it is rejected, so
@@ -294,7 +303,7 @@ func (v *Verifier) init(cfg *Config, sk *signingKey) error {
 	if err != nil {
 		return err
 	}
-	v.issuer, v.audience = cfg.Issuer, cfg.Audience
+	v.issuer, v.audience = cfg.Issuer, slices.Clone(cfg.Audience)
 	v.accessTTL = orDefault(cfg.AccessTTL, DefaultAccessTTL)
 	v.refreshTTL = orDefault(cfg.RefreshTTL, DefaultRefreshTTL)
 	if !v.schema.freshInToken {
@@ -357,10 +366,28 @@ func checkLimits(cfg *Config, verifyOnly bool) error {
 	if err := notLonger(setting{"FreshFor", cfg.FreshFor, 0}, access); err != nil {
 		return err
 	}
-	if err := plainText("Issuer", cfg.Issuer); err != nil {
+	if err := plainText("Config.Issuer", cfg.Issuer); err != nil {
 		return err
 	}
-	return plainText("Audience", cfg.Audience)
+	return checkAudience(cfg.Audience)
+}
+
+// checkAudience refuses an Audience value no token could match (empty, or
+// as plainText says) and one given twice, most likely a copying mistake.
+func checkAudience(aud []string) error {
+	for i, a := range aud {
+		name := fmt.Sprintf("Config.Audience[%d]", i)
+		switch {
+		case a == "":
+			return withDetail(ErrInvalidConfig, name+" is empty, which no token's \"aud\" can name")
+		case slices.Contains(aud[:i], a):
+			return withDetail(ErrInvalidConfig, fmt.Sprintf("%s %q is given twice", name, a))
+		}
+		if err := plainText(name, a); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // setting is a duration field of Config, for the checks and their errors.
@@ -396,16 +423,16 @@ func notNegative(name string, d time.Duration) error {
 	return nil
 }
 
-// plainText refuses an Issuer or Audience that no token could match: JSON
-// rewrites invalid UTF-8, and a control character is a newline or a NUL
-// read along with the value, never part of a real name.
-func plainText(name, s string) error {
+// plainText refuses an issuer or audience, named by field, that no token
+// could match: JSON rewrites invalid UTF-8, and a control character is a
+// newline or a NUL read along with the value, never part of a real name.
+func plainText(field, s string) error {
 	if !utf8.ValidString(s) {
-		return withDetail(ErrInvalidConfig, fmt.Sprintf("Config.%s %q is not valid UTF-8", name, s))
+		return withDetail(ErrInvalidConfig, fmt.Sprintf("%s %q is not valid UTF-8", field, s))
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) {
-			return withDetail(ErrInvalidConfig, fmt.Sprintf("Config.%s %q has a control character (%U)", name, s, r))
+			return withDetail(ErrInvalidConfig, fmt.Sprintf("%s %q has a control character (%U)", field, s, r))
 		}
 	}
 	return nil

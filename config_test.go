@@ -203,7 +203,7 @@ func TestNewErrors(t *testing.T) {
 		{"KeyID with invalid UTF-8", Config{Key: k.ed, KeyID: "a\xffb"}, ErrInvalidKey, "JSON rewrites it"},
 		{"VerifyKeys jwk kid with &", Config{Key: k.ed, VerifyKeys: []any{mustJWK(t, k.p256.Public(), map[string]any{jwk.KeyIDKey: "a&b"})}}, ErrInvalidKey, "no token could name it"},
 		{"Issuer not UTF-8", Config{Key: k.ed, Issuer: "https://auth\xff.example.com"}, ErrInvalidConfig, "JSON would rewrite it and no token would match"},
-		{"Audience not UTF-8", Config{Key: k.ed, Audience: "api\xff"}, ErrInvalidConfig, "JSON would rewrite it and no token would match"},
+		{"Audience not UTF-8", Config{Key: k.ed, Audience: []string{"api\xff"}}, ErrInvalidConfig, "JSON would rewrite it and no token would match"},
 		{"negative AccessTTL", Config{Key: k.ed, AccessTTL: -time.Minute}, ErrInvalidConfig, "durations are never negative"},
 		{"negative RefreshTTL", Config{Key: k.ed, RefreshTTL: -time.Minute}, ErrInvalidConfig, "durations are never negative"},
 		{"negative FreshFor", Config{Key: k.ed, FreshFor: -time.Minute}, ErrInvalidConfig, "durations are never negative"},
@@ -222,8 +222,8 @@ func TestNewErrors(t *testing.T) {
 		{"ReuseInterval longer than RefreshTTL", Config{Key: k.ed, RotateRefresh: true, RefreshTTL: time.Hour, ReuseInterval: 2 * time.Hour}, ErrInvalidConfig, "reuse would never be detected"},
 		{"Issuer with a newline", Config{Key: k.ed, Issuer: "https://auth.example.com\n"}, ErrInvalidConfig, "read along from a file; no other service writes it"},
 		{"Issuer with a NUL", Config{Key: k.ed, Issuer: "auth\x00"}, ErrInvalidConfig, "a control character is never part of a name"},
-		{"Audience with a tab", Config{Key: k.ed, Audience: "api\t"}, ErrInvalidConfig, "a control character is never part of a name"},
-		{"Audience with DEL", Config{Key: k.ed, Audience: "api\x7f"}, ErrInvalidConfig, "DEL is a control character"},
+		{"Audience with a tab", Config{Key: k.ed, Audience: []string{"api\t"}}, ErrInvalidConfig, "a control character is never part of a name"},
+		{"Audience with DEL", Config{Key: k.ed, Audience: []string{"api\x7f"}}, ErrInvalidConfig, "DEL is a control character"},
 		{"Issuer with a C1 control", Config{Key: k.ed, Issuer: "auth\u0085"}, ErrInvalidConfig, "NEL is a control character too"},
 		{"MaxTokenSize far too small", Config{Key: k.ed, MaxTokenSize: 100}, ErrInvalidConfig, "every Issue would fail"},
 		{"MaxTokenSize too small for an RSA signature", Config{Key: k.rsa, MaxTokenSize: 400}, ErrInvalidConfig, "the signature alone takes 342 characters"},
@@ -279,8 +279,8 @@ func TestNewErrorText(t *testing.T) {
 			"freshtoken: invalid configuration: Config.AccessTTL (1ms) must be at least one second"},
 		{"Issuer with a newline", Config{Issuer: "https://auth.example.com\n"},
 			`freshtoken: invalid configuration: Config.Issuer "https://auth.example.com\n" has a control character (U+000A)`},
-		{"Audience not UTF-8", Config{Audience: "api\xff"},
-			`freshtoken: invalid configuration: Config.Audience "api\xff" is not valid UTF-8`},
+		{"Audience not UTF-8", Config{Audience: []string{"api\xff"}},
+			`freshtoken: invalid configuration: Config.Audience[0] "api\xff" is not valid UTF-8`},
 		{"MaxTokenSize below the smallest pair", Config{MaxTokenSize: smallest - 1}, fmt.Sprintf(
 			"freshtoken: invalid configuration: Config.MaxTokenSize (%d) is smaller than the smallest token this configuration writes (%d bytes with a one-byte subject and no claims)", smallest-1, smallest)},
 	}
@@ -311,7 +311,7 @@ func TestNewAcceptsTheLimits(t *testing.T) {
 		{"Flask FreshFor equal to AccessTTL", Config{Key: k.hs256, Flask: &FlaskOptions{}, FreshFor: DefaultAccessTTL}, "the fresh time is the exp"},
 		{"RefreshIdleTTL equal to RefreshTTL", Config{RotateRefresh: true, RefreshTTL: time.Hour, RefreshIdleTTL: time.Hour}, "harmless"},
 		{"ReuseInterval equal to RefreshTTL", Config{RotateRefresh: true, RefreshTTL: time.Hour, ReuseInterval: time.Hour}, "harmless, if unwise"},
-		{"non-ASCII Issuer and Audience", Config{Issuer: "https://auth.exämple.com", Audience: "日本"}, "names may be any text but control characters"},
+		{"non-ASCII Issuer and Audience", Config{Issuer: "https://auth.exämple.com", Audience: []string{"日本"}}, "names may be any text but control characters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -339,7 +339,7 @@ func TestNewMaxTokenSizeProbe(t *testing.T) {
 	}{
 		{"EdDSA", Config{Key: k.ed}, 2},
 		{"RS256", Config{Key: k.rsa}, 2},
-		{"PS256 with issuer and audience", Config{Key: k.rsa, Algorithm: "PS256", Issuer: "https://auth.example.com", Audience: "api"}, 2},
+		{"PS256 with issuer and audience", Config{Key: k.rsa, Algorithm: "PS256", Issuer: "https://auth.example.com", Audience: []string{"api"}}, 2},
 		{"ES512", Config{Key: k.p521}, 2},
 		{"HS256", Config{Key: k.hs256}, 2},
 		{"flask", Config{Key: k.hs256, Flask: &FlaskOptions{}}, 2},

@@ -20,7 +20,9 @@ import (
 // only when Config.KeyID is set) and the claims "fresh", "iat", "jti" (a
 // UUID), "type", the identity claim, "nbf" (equal to "iat"), "csrf" (a UUID,
 // with WithCSRF), "aud" and "iss" (when Config.Audience and Config.Issuer are
-// set), "exp", and the WithClaims claims. Refresh tokens carry "fresh": false.
+// set; "aud" a string for one audience and a list for several, as
+// JWT_ENCODE_AUDIENCE writes what it is given), "exp", and the WithClaims
+// claims. Refresh tokens carry "fresh": false.
 // Issue writes "fresh": true, or, when Config.FreshFor is set, the Unix time
 // the freshness ends, counted from the login instant to the microsecond, as
 // create_access_token(fresh=timedelta(...)) does. One claim is freshtoken's
@@ -52,10 +54,12 @@ import (
 //     (any JSON number; one beyond float64's range is an infinity, as in
 //     Python), and anything else fails with ErrInvalidClaims.
 //   - "iss" and "aud" are compared only when Config.Issuer and
-//     Config.Audience are set, whatever their type, as PyJWT does; "aud"
-//     may be a string or a list of strings. "csrf" is compared only on a
-//     token from a cookie (a value that is not a string then matches
-//     nothing).
+//     Config.Audience are set, whatever their type, as PyJWT does. "aud"
+//     must then be a string, or a list of strings, that shares a value with
+//     Config.Audience, as with JWT_DECODE_AUDIENCE: a missing or empty one,
+//     another type, and a list holding anything but strings (a null among
+//     them) are refused. "csrf" is compared only on a token from a cookie
+//     (a value that is not a string then matches nothing).
 //   - Times are compared as PyJWT compares them: the current time is cut
 //     to the whole second, and then the leeway (which may have a fraction)
 //     is added or subtracted.
@@ -215,9 +219,9 @@ func (f *flaskFormat) appendClaims(b []byte, t *tokenFields) ([]byte, int) {
 		b = append(b, ',')
 		b = appendMember(b, "csrf", t.csrf)
 	}
-	if t.audience != "" {
+	if len(t.audience) > 0 {
 		b = append(b, ',')
-		b = appendMember(b, "aud", t.audience)
+		b = appendAudience(b, t.audience)
 	}
 	if t.issuer != "" {
 		b = append(b, ',')

@@ -339,14 +339,18 @@ func fdGoClass(err error) fdClass {
 // JSON members are what judge.py reads.
 type fdConfig struct {
 	name            string
-	Secret          string  `json:"secret"`
-	IdentityClaim   string  `json:"identity_claim,omitempty"`
-	Leeway          float64 `json:"leeway"` // seconds
-	LeewayTimedelta bool    `json:"leeway_timedelta,omitempty"`
-	Issuer          string  `json:"issuer,omitempty"`
-	Audience        string  `json:"audience,omitempty"`
-	AccessExpires   float64 `json:"access_expires"` // seconds
-	RefreshExpires  float64 `json:"refresh_expires"`
+	Secret          string   `json:"secret"`
+	IdentityClaim   string   `json:"identity_claim,omitempty"`
+	Leeway          float64  `json:"leeway"` // seconds
+	LeewayTimedelta bool     `json:"leeway_timedelta,omitempty"`
+	Issuer          string   `json:"issuer,omitempty"`
+	Audience        []string `json:"-"`
+	// AudienceJSON is Audience as judge.py sets JWT_ENCODE_AUDIENCE and
+	// JWT_DECODE_AUDIENCE: a string for one, a list for several, which is
+	// how freshtoken writes "aud".
+	AudienceJSON   any     `json:"audience,omitempty"`
+	AccessExpires  float64 `json:"access_expires"` // seconds
+	RefreshExpires float64 `json:"refresh_expires"`
 
 	raw json.RawMessage
 }
@@ -781,7 +785,8 @@ func fdNewGen() *fdGen {
 		{name: "leeway 1.5s (timedelta)", Leeway: 1.5, LeewayTimedelta: true},
 		{name: "leeway 2s", Leeway: 2},
 		{name: "identity claim", IdentityClaim: "identity"},
-		{name: "iss+aud", Issuer: "auth", Audience: "api"},
+		{name: "iss+aud", Issuer: "auth", Audience: []string{"api"}},
+		{name: "iss+auds", Issuer: "auth", Audience: []string{"api", "web"}},
 		{name: "short TTLs", AccessExpires: 60, RefreshExpires: 3600},
 	} {
 		if c.Secret == "" {
@@ -789,6 +794,13 @@ func fdNewGen() *fdGen {
 		}
 		if c.AccessExpires == 0 {
 			c.AccessExpires, c.RefreshExpires = 900, 86400
+		}
+		switch len(c.Audience) {
+		case 0:
+		case 1:
+			c.AudienceJSON = c.Audience[0]
+		default:
+			c.AudienceJSON = c.Audience
 		}
 		raw, err := json.Marshal(c)
 		if err != nil {
@@ -986,8 +998,9 @@ func (g *fdGen) base(cfg *fdConfig, refresh bool, iat int64) fdClaims {
 		{"fresh", fresh}, {"iat", fdInt(iat)}, {"jti", fdQ(g.uuid())}, {"type", fdQ(typ)},
 		{cfg.identity(), `"alice"`}, {"nbf", fdInt(iat)},
 	}
-	if cfg.Audience != "" {
-		c = append(c, fdMember{"aud", fdQ(cfg.Audience)})
+	if cfg.AudienceJSON != nil {
+		aud, _ := json.Marshal(cfg.AudienceJSON)
+		c = append(c, fdMember{"aud", string(aud)})
 	}
 	if cfg.Issuer != "" {
 		c = append(c, fdMember{"iss", fdQ(cfg.Issuer)})
@@ -1123,7 +1136,7 @@ func fdIssAudMutations(cfg *fdConfig) []fdMutation {
 		for _, v := range []string{`""`, `42`, `null`, `[]`, `{}`, `true`, `["auth"]`} {
 			ms = append(ms, fdSet(fam, "iss", v, "iss-unconfigured"))
 		}
-		for _, v := range []string{`""`, `42`, `null`, `[]`, `["a",1]`, `{}`, `true`} {
+		for _, v := range []string{`""`, `42`, `null`, `[]`, `["a",1]`, `{}`, `true`, `[null]`, `["a",null]`, `[[]]`, `[""]`} {
 			ms = append(ms, fdSet(fam, "aud", v, "aud-unconfigured"))
 		}
 		return ms
@@ -1133,7 +1146,13 @@ func fdIssAudMutations(cfg *fdConfig) []fdMutation {
 	for _, v := range []string{`"other"`, `42`, `null`, `["auth"]`, `""`} {
 		ms = append(ms, fdSet(fam, "iss", v))
 	}
-	for _, v := range []string{`"other"`, `["x","api"]`, `["api"]`, `[]`, `["api",1]`, `42`, `""`, `null`} {
+	// Flask-JWT-Extended (PyJWT 2.6) accepts an "aud" string, or list of
+	// strings, that shares a value with JWT_DECODE_AUDIENCE, and refuses
+	// a missing or empty one and any other JSON type, a list holding a
+	// null or a number among them.
+	for _, v := range []string{`"other"`, `["x","api"]`, `["api"]`, `[]`, `["api",1]`, `42`, `""`, `null`,
+		`"web"`, `["web"]`, `["x","web","y"]`, `["api","web"]`, `"API"`, `[""]`, `{}`, `true`, `[null]`,
+		`["api",null]`, `[null,"api"]`, `["api",["api"]]`, `[["api"]]`, `["api",{}]`, `["api",false]`, `"api"`, `["api"]`} {
 		ms = append(ms, fdSet(fam, "aud", v))
 	}
 	return ms
@@ -1194,7 +1213,7 @@ func fdNameMutations(id string, iat int64) []fdMutation {
 func (g *fdGen) handMade() {
 	iat := int64(fdBase)
 	mid := []fdInstant{{(iat+10)*fdSecond + 250_000, "iat+10.25s"}}
-	for _, name := range []string{"plain", "identity claim", "iss+aud"} {
+	for _, name := range []string{"plain", "identity claim", "iss+aud", "iss+auds"} {
 		cfg := g.cfg(name)
 		for _, refresh := range []bool{false, true} {
 			base := g.base(cfg, refresh, iat)
@@ -1615,7 +1634,7 @@ func (g *fdGen) flaskMade() {
 				checks: checks, instants: g.tokenInstants(cfg, at, tok)})
 		})
 	}
-	for _, name := range []string{"plain", "leeway 0.5s", "identity claim", "iss+aud", "short TTLs"} {
+	for _, name := range []string{"plain", "leeway 0.5s", "identity claim", "iss+aud", "iss+auds", "short TTLs"} {
 		for i, s := range fdFlaskBasics {
 			judge("Flask-made, "+name, g.cfg(name), made+int64(i)*7*fdSecond+g.rng.Int64N(fdSecond), s)
 		}
@@ -1650,6 +1669,8 @@ func (g *fdGen) goMade() error {
 		{"identity claim", 600_000, 60, nil},
 		{"iss+aud", 0, 0, nil},
 		{"iss+aud", 400_000, 60, nil},
+		{"iss+auds", 0, 0, nil},
+		{"iss+auds", 700_000, 60, nil},
 		{"short TTLs", 900_000, 0, nil},
 		{"short TTLs", 300_000, 30, nil},
 	} {

@@ -316,7 +316,7 @@ func TestFlaskProfileReadsTokens(t *testing.T) {
 		},
 		{
 			name: "issuer and audience", reason: "JWT_DECODE_ISSUER and JWT_DECODE_AUDIENCE",
-			edit:    func(c *freshtoken.Config) { c.Issuer, c.Audience = "auth", "api" },
+			edit:    func(c *freshtoken.Config) { c.Issuer, c.Audience = "auth", []string{"api"} },
 			payload: `{"fresh":true,"iat":$iat,"jti":"j1","type":"access","sub":"alice","nbf":$iat,"aud":["web","api"],"iss":"auth","exp":$exp}`,
 			guard:   fresh, want: freshAccess,
 		},
@@ -442,7 +442,7 @@ func decodeToken(t *testing.T, tok string) (header string, names []string, claim
 func TestFlaskProfileWritesFlaskTokens(t *testing.T) {
 	ctx := context.Background()
 	m, clk := newFlaskManager(t, func(c *freshtoken.Config) {
-		c.Issuer, c.Audience = "auth", "api"
+		c.Issuer, c.Audience = "auth", []string{"api"}
 	})
 	pair, err := m.Issue(ctx, "alice", freshtoken.WithCSRF(), freshtoken.WithClaims(map[string]any{"role": "admin"}))
 	if err != nil {

@@ -461,7 +461,7 @@ func TestFlaskInterop(t *testing.T) {
 		hs    = &flaskApp{prefix: "/hs", cfg: flaskCfg([]byte(secret), nil)}
 		other = &flaskApp{prefix: "/other", cfg: flaskCfg([]byte(otherSecret), nil)}
 		id    = &flaskApp{prefix: "/id", cfg: flaskCfg([]byte(secret), func(c *freshtoken.Config) { c.Flask.IdentityClaim = "identity" })}
-		iss   = &flaskApp{prefix: "/iss", cfg: flaskCfg([]byte(secret), func(c *freshtoken.Config) { c.Issuer, c.Audience = "auth", "api" })}
+		iss   = &flaskApp{prefix: "/iss", cfg: flaskCfg([]byte(secret), func(c *freshtoken.Config) { c.Issuer, c.Audience = "auth", []string{"api"} })}
 		ck    = &flaskApp{prefix: "/cookie", cfg: flaskCfg([]byte(secret), nil), cookie: true}
 		rs    = &flaskApp{prefix: "/rs", cfg: flaskCfg(rk, nil)}
 		es    = &flaskApp{prefix: "/es", cfg: flaskCfg(ec, nil)}

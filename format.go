@@ -164,9 +164,9 @@ func (*ownFormat) appendClaims(b []byte, f *tokenFields) ([]byte, int) {
 		b = append(b, ',')
 	}
 	b = appendMember(b, "sub", f.subject)
-	if f.audience != "" {
+	if len(f.audience) > 0 {
 		b = append(b, ',')
-		b = appendMember(b, "aud", f.audience)
+		b = appendAudience(b, f.audience)
 	}
 	b = appendUnix(b, ",\"exp\":", f.expiresAt)
 	b = appendUnix(b, ",\"iat\":", f.issuedAt)

@@ -21,8 +21,13 @@ type Verifier struct {
 	schema *claimSchema
 	ring   atomic.Pointer[keyRing] // the keys of the moment: read once per token, replaced whole (rotate.go)
 	remote *remoteKeys             // NewVerifier's JWK Set, consulted after ring's keys; nil otherwise
+	// issuers are the keys of each issuer of VerifierConfig.Issuers, by
+	// name; nil for a Verifier that trusts one (ring and remote are then
+	// its keys).
+	issuers map[string]*issuerKeys
 
-	issuer, audience      string
+	issuer                string
+	audience              []string
 	accessTTL, refreshTTL time.Duration
 	freshFor              time.Duration // judged on read; zero when the format writes it into tokens
 	leeway                time.Duration

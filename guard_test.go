@@ -112,7 +112,7 @@ func TestConcurrentUse(t *testing.T) {
 // Claims returned by a guard are the caller's: changing them does not
 // change what a later guard call returns.
 func TestClaimsAreNotShared(t *testing.T) {
-	m, _ := newTestManager(t, Config{Audience: "api"})
+	m, _ := newTestManager(t, Config{Audience: []string{"api"}})
 	pair := mustIssue(t, m, "user-42", WithClaims(map[string]any{"roles": []string{"user"}}))
 	first, err := m.RequireAccess(ctxBG, pair.Access)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"hash"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +37,12 @@ type hostileCase struct {
 	// "ok" for a control row); Flask overrides it for the Flask profile.
 	Want  string `json:"want"`
 	Flask string `json:"flask,omitempty"`
+	// Issuers overrides Want for the "issuers" profile: freshtoken's own
+	// format, verified by a Verifier trusting two issuers, whose base
+	// tokens carry "iss" (hostileIssuers).
+	Issuers string `json:"issuers,omitempty"`
 	// Profiles limits the row to "native" or "flask"; empty means both.
+	// The "issuers" profile runs the rows of "native".
 	Profiles []string `json:"profiles,omitempty"`
 
 	Base  string `json:"base,omitempty"`  // "access" (default) or "refresh"
@@ -113,6 +119,53 @@ type hostileProfile struct {
 	clock *testclock.Clock
 	pub   ed25519.PublicKey // native only
 	hmac  []byte            // Flask only
+	// v, when set, holds the guards instead of m, which then only issues.
+	v *Verifier
+}
+
+// guards are the profile's guards: its Verifier's, or its Manager's.
+func (p hostileProfile) guards() *Verifier {
+	if p.v != nil {
+		return p.v
+	}
+	return &p.m.Verifier
+}
+
+// Names in the "issuers" profile: the Manager signs as hostileIssuerA, under
+// a kid that hostileIssuerB's keys use too, and hostileIssuerA's keys also
+// hold hostileOnlyA, a kid hostileIssuerB's keys lack.
+const (
+	hostileIssuerA = "https://a.example"
+	hostileIssuerB = "https://b.example"
+	hostileOnlyA   = "only-a"
+)
+
+// hostileIssuers is the "issuers" profile: freshtoken's own format, with
+// tokens issued as hostileIssuerA and checked by a Verifier that trusts it
+// and hostileIssuerB, whose keys share its signing key's kid.
+func hostileIssuers(t testing.TB) hostileProfile {
+	t.Helper()
+	edKey := ed25519.NewKeyFromSeed([]byte("freshtoken hostile corpus seed!!"))
+	m, clock := newTestManager(t, Config{Key: edKey, Issuer: hostileIssuerA})
+	kid := m.signer().id
+	other := ed25519.NewKeyFromSeed([]byte("freshtoken hostile other issuer!"))
+	third := ed25519.NewKeyFromSeed([]byte("freshtoken hostile third key...!"))
+	issuers := []TrustedIssuer{
+		{Issuer: hostileIssuerA, VerifyKeys: []any{edKey.Public(), mustJWK(t, third.Public(), map[string]any{"kid": hostileOnlyA})}},
+		{Issuer: hostileIssuerB, VerifyKeys: []any{mustJWK(t, other.Public(), map[string]any{"kid": kid})}},
+	}
+	cfg := VerifierConfig{Issuers: issuers, Config: Config{Now: clock.Now, AccessTTL: DefaultAccessTTL, RefreshTTL: DefaultRefreshTTL, Store: m.store}}
+	// An issuer named twice is refused before any token is seen.
+	dup := cfg
+	dup.Issuers = append(slices.Clone(issuers), TrustedIssuer{Issuer: hostileIssuerA, VerifyKeys: []any{other.Public()}})
+	if _, err := NewVerifier(context.Background(), dup); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("NewVerifier with %q named twice: %v, want ErrInvalidConfig", hostileIssuerA, err)
+	}
+	v, err := NewVerifier(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hostileProfile{name: "issuers", m: m, clock: clock, pub: edKey.Public().(ed25519.PublicKey), v: v}
 }
 
 func hostileProfiles(t testing.TB) []hostileProfile {
@@ -347,10 +400,16 @@ func (hc *hostileCase) want(profile string) (string, error) {
 	if profile == "flask" && hc.Flask != "" {
 		class = hc.Flask
 	}
+	if profile == "issuers" && hc.Issuers != "" {
+		class = hc.Issuers
+	}
 	return class, errorClasses[class]
 }
 
 func (hc *hostileCase) runs(profile string) bool {
+	if profile == "issuers" {
+		profile = "native"
+	}
 	if len(hc.Profiles) == 0 {
 		return true
 	}
@@ -376,12 +435,14 @@ func TestHostileCorpus(t *testing.T) {
 			t.Errorf("row %q appears twice", hc.Name)
 		}
 		seen[hc.Name] = true
-		if _, ok := errorClasses[hc.Want]; !ok || hc.Reason == "" {
-			t.Errorf("row %q: unknown class %q or no reason", hc.Name, hc.Want)
+		for _, class := range []string{hc.Want, hc.Flask, hc.Issuers} {
+			if _, ok := errorClasses[class]; (!ok && class != "") || hc.Reason == "" {
+				t.Errorf("row %q: unknown class %q or no reason", hc.Name, class)
+			}
 		}
 	}
 	ctx := context.Background()
-	for _, p := range hostileProfiles(t) {
+	for _, p := range append(hostileProfiles(t), hostileIssuers(t)) {
 		for _, hc := range cases {
 			if !hc.runs(p.name) {
 				continue
@@ -391,12 +452,13 @@ func TestHostileCorpus(t *testing.T) {
 				defer p.clock.Set(start)
 				tok := hc.build(t, p)
 				p.clock.Set(start.Add(time.Duration(hc.Clock) * time.Second))
-				guard := p.m.RequireAccess
+				g := p.guards()
+				guard := g.RequireAccess
 				switch hc.Guard {
 				case "refresh":
-					guard = p.m.RequireRefresh
+					guard = g.RequireRefresh
 				case "fresh":
-					guard = p.m.RequireFresh
+					guard = g.RequireFresh
 				}
 				class, want := hc.want(p.name)
 				c, err := guard(ctx, tok)

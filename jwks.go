@@ -88,7 +88,7 @@ func encodeKeySet(keys []*key) ([]byte, error) {
 }
 
 // VerifierConfig configures NewVerifier. The zero value of every field but
-// JWKSURL means the default stated beside it.
+// JWKSURL (or Issuers) means the default stated beside it.
 type VerifierConfig struct {
 	// JWKSURL is where the issuing service publishes its keys (its
 	// JWKSHandler), such as "https://auth.example.com/.well-known/jwks.json".
@@ -98,13 +98,31 @@ type VerifierConfig struct {
 	// all the Verifier trusts.
 	JWKSURL string
 
+	// Issuers are the issuing services the Verifier trusts when there are
+	// several, each with its own name and keys. A token's "iss" chooses
+	// whose keys must have signed it, and only those keys are tried: a
+	// token naming one issuer never verifies with another's keys, even
+	// where their key IDs collide, and a token whose "iss" is missing, not
+	// a string or names no issuer here is refused with ErrInvalidClaims
+	// before any key is looked up or fetched. Each issuer's remote set
+	// behaves as JWKSURL's does (RefreshInterval, MinRefetchInterval,
+	// StartWithoutKeys and ErrKeysUnavailable, HTTPClient and InsecureHTTP
+	// apply to each, on its own), and each issuer's name may appear once.
+	// Issuers replaces the single issuer's settings: JWKSURL, Config.Issuer
+	// and Config.VerifyKeys must then be empty. Zero: one issuer, as
+	// JWKSURL and Config say.
+	Issuers []TrustedIssuer
+
 	// Config holds the rules every token must pass. Its zero value accepts
 	// every token the issuing service would accept, whatever that service's
 	// settings, so a resource server need copy none of them:
 	//   - Issuer, Audience: when set, every token's "iss" must equal
-	//     Issuer and its "aud" contain Audience. Zero: not checked. Set
-	//     them to refuse tokens another issuer, or the same issuer for
-	//     another audience, signed with the same keys.
+	//     Issuer, and its "aud" name at least one of Audience: this
+	//     service's own names, which need not be those the issuer's
+	//     Manager writes. Zero: not checked. Set them to refuse tokens
+	//     another issuer, or the same issuer for another audience, signed
+	//     with the same keys. With Issuers, Issuer stays empty: each
+	//     issuer's name is checked by choosing its keys.
 	//   - AccessTTL, RefreshTTL: when set, a token living longer ("exp"
 	//     minus "iat") than its type's TTL is refused, as a Manager refuses
 	//     one. Zero: no cap, unlike New's defaults (a Manager's own
@@ -124,7 +142,8 @@ type VerifierConfig struct {
 	//     RotateRefresh, ReuseInterval and RefreshIdleTTL are the issuer's
 	//     business; a verifier ignores them.
 	//   - Flask may be set only without a JWKSURL (the Flask side publishes
-	//     no JWK Set): give its public key, or its secret, in VerifyKeys.
+	//     no JWK Set): give its public key, or its secret, in VerifyKeys
+	//     (or in each TrustedIssuer's).
 	Config Config
 
 	// HTTPClient fetches the set. Zero: a client on http.DefaultTransport.
@@ -181,6 +200,9 @@ var jwksFetchTimeout = defaultFetchTimeout
 // revokes (a Verifier has no Issue, Refresh or Logout). Its guards, and
 // middleware built on it, work as a Manager's do. With a zero cfg.Config
 // it accepts every token the issuer accepts (see VerifierConfig.Config).
+// To trust several issuing services, name each, with its keys, in
+// cfg.Issuers instead: a token's "iss" then chooses the keys that must
+// have signed it (see VerifierConfig.Issuers).
 //
 // With a JWKSURL, it fetches the set once before returning, so a wrong URL
 // or an unreachable issuer shows at start (ErrInvalidConfig), as does a set
@@ -194,7 +216,9 @@ var jwksFetchTimeout = defaultFetchTimeout
 // Symmetric ("oct") keys, keys whose "use" is not "sig" and keys
 // freshtoken cannot use are ignored. A configuration NewVerifier can judge
 // without the issuer (the URL's scheme, the fields a verifier must leave
-// empty) fails at once, StartWithoutKeys or not.
+// empty, an issuer named twice in Issuers) fails at once, StartWithoutKeys
+// or not. With Issuers, every issuer's set is fetched before NewVerifier
+// returns, and the error of one that cannot be names it.
 //
 // A guard waits for a fetch its token set off no longer than its own ctx
 // allows; the fetch goes on for the other callers waiting on it.
@@ -206,8 +230,10 @@ func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
 	switch {
 	case c.Key != nil || c.Algorithm != "" || c.KeyID != "":
 		return nil, withDetail(ErrInvalidConfig, "a verifier never signs: leave Config.Key, Algorithm and KeyID empty")
-	case cfg.JWKSURL == "" && len(c.VerifyKeys) == 0:
-		return nil, withDetail(ErrInvalidConfig, "a verifier needs keys: a JWKSURL, Config.VerifyKeys or both")
+	case len(cfg.Issuers) > 0 && (cfg.JWKSURL != "" || c.Issuer != "" || len(c.VerifyKeys) > 0):
+		return nil, withDetail(ErrInvalidConfig, "VerifierConfig.Issuers gives each issuer its own name and keys: leave JWKSURL, Config.Issuer and Config.VerifyKeys empty")
+	case len(cfg.Issuers) == 0 && cfg.JWKSURL == "" && len(c.VerifyKeys) == 0:
+		return nil, withDetail(ErrInvalidConfig, "a verifier needs keys: a JWKSURL, Config.VerifyKeys, both, or Issuers")
 	}
 	v := new(Verifier)
 	if err := v.init(&c, nil); err != nil {
@@ -222,6 +248,9 @@ func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
 	if c.RefreshTTL == 0 {
 		v.refreshTTL = 0
 	}
+	if len(cfg.Issuers) > 0 {
+		return v, v.trustIssuers(ctx, &cfg)
+	}
 	if cfg.JWKSURL == "" {
 		return v, nil
 	}
@@ -229,18 +258,23 @@ func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
 		// Flask-JWT-Extended writes no kid, and publishes no JWK Set.
 		return nil, withDetail(ErrInvalidConfig, "tokens in this format name no key, so a JWK Set cannot find theirs: give the issuer's public key in Config.VerifyKeys instead of a JWKSURL")
 	}
-	r, err := newRemoteKeys(ctx, &cfg)
+	r, err := newRemoteKeys(&cfg, cfg.JWKSURL, nil)
 	if err != nil {
 		return nil, err
 	}
+	if err := r.open(ctx); err != nil {
+		return nil, err
+	}
+	r.keep(ctx)
 	v.remote = r
 	return v, nil
 }
 
-// newRemoteKeys fetches the JWK Set at cfg.JWKSURL, unless
-// cfg.StartWithoutKeys, and keeps it fresh until ctx ends.
-func newRemoteKeys(ctx context.Context, cfg *VerifierConfig) (*remoteKeys, error) {
-	u, err := url.Parse(cfg.JWKSURL)
+// newRemoteKeys checks jwksURL and the settings of cfg and returns the
+// set's keeper, which has fetched nothing yet (see open and keep). Keys
+// it fetches belong to issuer, nil for a Verifier that trusts one.
+func newRemoteKeys(cfg *VerifierConfig, jwksURL string, issuer *issuerKeys) (*remoteKeys, error) {
+	u, err := url.Parse(jwksURL)
 	if err != nil {
 		return nil, withDetail(ErrInvalidConfig, "JWKSURL: "+err.Error())
 	}
@@ -255,24 +289,40 @@ func newRemoteKeys(ctx context.Context, cfg *VerifierConfig) (*remoteKeys, error
 	if client == nil {
 		client = &http.Client{}
 	}
-	r := &remoteKeys{
-		url:          cfg.JWKSURL,
+	return &remoteKeys{
+		url:          jwksURL,
+		issuer:       issuer,
 		client:       &jwksClient{client: checkRedirects(client, cfg.InsecureHTTP), timeout: jwksFetchTimeout},
+		interval:     interval,
+		lazy:         cfg.StartWithoutKeys,
 		minRefetch:   orDefault(cfg.MinRefetchInterval, defaultMinRefetch),
 		fetchTimeout: jwksFetchTimeout,
 		retryBase:    jwksRetryBase,
 		after:        jwksAfter,
 		loopDone:     make(chan struct{}),
+	}, nil
+}
+
+// open fetches the set before NewVerifier returns, unless StartWithoutKeys.
+func (r *remoteKeys) open(ctx context.Context) error {
+	if r.lazy {
+		return nil
 	}
-	first := interval
-	if cfg.StartWithoutKeys {
+	if err := r.fetch(ctx); err != nil {
+		return startError(err)
+	}
+	return nil
+}
+
+// keep fetches the set in the background, at once when open fetched
+// nothing, until ctx ends.
+func (r *remoteKeys) keep(ctx context.Context) {
+	first := r.interval
+	if r.lazy {
 		first = 0
-	} else if err := r.fetch(ctx); err != nil {
-		return nil, startError(err)
 	}
-	go r.run(ctx, interval, first)
+	go r.run(ctx, r.interval, first)
 	context.AfterFunc(ctx, func() { r.stopped.Store(true) })
-	return r, nil
 }
 
 // startError is the error of NewVerifier's first fetch.
@@ -404,7 +454,10 @@ var errNoUsableKey = errors.New("holds no key freshtoken can verify signatures w
 // (refetch).
 type remoteKeys struct {
 	url          string
+	issuer       *issuerKeys // whose set it is, for a Verifier trusting several; nil otherwise
 	client       *jwksClient
+	interval     time.Duration                   // RefreshInterval
+	lazy         bool                            // StartWithoutKeys
 	keys         atomic.Pointer[map[string]*key] // replaced whole by install; nil until a set with a usable key came
 	lastErr      atomic.Pointer[error]           // the last failed fetch's, for ErrKeysUnavailable
 	minRefetch   time.Duration
@@ -445,7 +498,7 @@ func (r *remoteKeys) fetchLocked(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	keys := usableKeys(set)
+	keys := usableKeys(set, r.issuer)
 	if len(keys) == 0 && r.keys.Load() == nil {
 		// Before the first set, an empty one is no better than none: the
 		// issuer may still be setting up its keys.
@@ -455,9 +508,10 @@ func (r *remoteKeys) fetchLocked(ctx context.Context) error {
 	return nil
 }
 
-// usableKeys turns a fetched set into keys. A key freshtoken cannot use is
-// skipped, not fatal: the set may carry keys meant for other verifiers.
-func usableKeys(set jwk.Set) map[string]*key {
+// usableKeys turns a fetched set into keys of issuer (nil for a Verifier
+// that trusts one). A key freshtoken cannot use is skipped, not fatal: the
+// set may carry keys meant for other verifiers.
+func usableKeys(set jwk.Set, issuer *issuerKeys) map[string]*key {
 	keys := make(map[string]*key, set.Len())
 	for i := range set.Len() {
 		jk, _ := set.Key(i)
@@ -471,7 +525,7 @@ func usableKeys(set jwk.Set) map[string]*key {
 		if err != nil {
 			continue
 		}
-		k.remote = true
+		k.remote, k.issuer = true, issuer
 		if _, dup := keys[k.id]; !dup {
 			keys[k.id] = k
 		}

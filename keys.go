@@ -28,7 +28,8 @@ type key struct {
 	alg    string
 	public any // the public key, or the HMAC secret ([]byte)
 	hmac   bool
-	remote bool // from NewVerifier's JWK Set, which may drop it
+	remote bool        // from NewVerifier's JWK Set, which may drop it
+	issuer *issuerKeys // the trusted issuer whose key it is (VerifierConfig.Issuers); nil otherwise
 
 	algo algorithm // alg bound to this key (sig.go)
 }

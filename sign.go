@@ -17,8 +17,9 @@ import (
 type tokenFields struct {
 	typ                 TokenType
 	subject             string
-	id, sessionID, csrf string // csrf empty: no csrf claim
-	issuer, audience    string // empty: no claim
+	id, sessionID, csrf string   // csrf empty: no csrf claim
+	issuer              string   // empty: no claim
+	audience            []string // empty: no claim
 	issuedAt, expiresAt time.Time
 	authTime            time.Time
 	login               time.Time // the exact login instant; zero for refreshed tokens
@@ -136,6 +137,22 @@ func appendMember(b []byte, name, value string) []byte {
 	b = appendString(b, name)
 	b = append(b, ':')
 	return appendString(b, value)
+}
+
+// appendAudience appends the "aud" member: one audience as a string, as
+// RFC 7519 §4.1.3 allows, several as an array. aud is not empty.
+func appendAudience(b []byte, aud []string) []byte {
+	if len(aud) == 1 {
+		return appendMember(b, "aud", aud[0])
+	}
+	b = append(b, `"aud":[`...)
+	for i, a := range aud {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, a)
+	}
+	return append(b, ']')
 }
 
 // appendUnix appends prefix and t in Unix seconds.

@@ -39,7 +39,7 @@ func TestIssue(t *testing.T) {
 		},
 		{
 			name:        "issuer, audience and TTLs",
-			cfg:         Config{Issuer: "https://auth.example.com", Audience: "api", AccessTTL: 5 * time.Minute, RefreshTTL: 12 * time.Hour},
+			cfg:         Config{Issuer: "https://auth.example.com", Audience: []string{"api"}, AccessTTL: 5 * time.Minute, RefreshTTL: 12 * time.Hour},
 			wantPair:    Pair{IssuedAt: at, AccessExpiresAt: at.Add(5 * time.Minute), RefreshExpiresAt: at.Add(12 * time.Hour)},
 			wantAccess:  &Claims{Type: AccessToken, Subject: "user-42", Issuer: "https://auth.example.com", Audience: []string{"api"}, IssuedAt: at, ExpiresAt: at.Add(5 * time.Minute), AuthTime: at, Fresh: true},
 			wantRefresh: &Claims{Type: RefreshToken, Subject: "user-42", Issuer: "https://auth.example.com", Audience: []string{"api"}, IssuedAt: at, ExpiresAt: at.Add(12 * time.Hour), AuthTime: at},
@@ -165,7 +165,7 @@ func TestIssueErrors(t *testing.T) {
 	for _, name := range reserved {
 		tests = append(tests, row{"reserved " + name, "u", []IssueOption{WithClaims(map[string]any{"role": "x", name: "forged"})}, "freshtoken owns this claim; letting the application set it could forge it"})
 	}
-	m, _ := newTestManager(t, Config{Issuer: "https://auth.example.com", Audience: "api"})
+	m, _ := newTestManager(t, Config{Issuer: "https://auth.example.com", Audience: []string{"api"}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			pair, err := m.Issue(context.Background(), tt.subject, tt.opts...)
@@ -260,7 +260,7 @@ func TestIssueLimitsMatchTheGuards(t *testing.T) {
 			fixed int
 		}{
 			{Config{}, nil, 8},
-			{Config{Issuer: "iss", Audience: "aud"}, []IssueOption{WithCSRF()}, 11},
+			{Config{Issuer: "iss", Audience: []string{"aud"}}, []IssueOption{WithCSRF()}, 11},
 		} {
 			m, _ := newTestManager(t, cfg.cfg)
 			most := maxMembers - cfg.fixed

@@ -17,6 +17,8 @@ import (
 //	  proveCached, cache.go; the keys: keyRing, rotate.go)
 //	    1. size:       no more than Config.MaxTokenSize
 //	    2. shape:      three strict base64url parts (splitCompact, parse.go)
+//	       issuer:     for a Verifier trusting several, the keys of the
+//	                   one "iss" names (pickIssuer, issuers.go)
 //	    3. header:     alg, typ and kid only; the type it declares (the
 //	                   format's question) and the key (findKey, keysFor)
 //	    4. signature:  with the key, by the configured algorithm
@@ -67,7 +69,22 @@ func (v *Verifier) prove(ctx context.Context, r *keyRing, tok string) (*Claims, 
 	if err != nil {
 		return nil, nil, err
 	}
-	declared, k, alg, err := v.header(ctx, r, h64)
+	var pbuf [512]byte
+	var payload []byte
+	remote, issuer := v.remote, (*issuerKeys)(nil)
+	if v.issuers != nil {
+		// The payload is read before the signature is checked only to
+		// choose whose keys must have signed it; nothing else in it is
+		// believed until they have.
+		if payload, err = decodePart(pbuf[:0], p64); err != nil {
+			return nil, nil, err
+		}
+		if issuer, err = v.pickIssuer(payload); err != nil {
+			return nil, nil, err
+		}
+		r, remote = issuer.ring, issuer.remote
+	}
+	declared, k, alg, err := v.header(ctx, r, remote, h64)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -82,14 +99,19 @@ func (v *Verifier) prove(ctx context.Context, r *keyRing, tok string) (*Claims, 
 	if k, err = checkSignature(r, k, alg, input[:n:n], sig); err != nil {
 		return nil, nil, err
 	}
-	var pbuf [512]byte
-	payload, err := decodePart(pbuf[:0], p64)
-	if err != nil {
-		return nil, nil, err
+	if payload == nil {
+		if payload, err = decodePart(pbuf[:0], p64); err != nil {
+			return nil, nil, err
+		}
 	}
 	c, err := decodeClaims(payload, v.schema)
 	if err != nil {
 		return nil, nil, err
+	}
+	if issuer != nil && c.Issuer != issuer.name {
+		// The claims reader and pickIssuer read the same bytes alike; this
+		// only guards that they keep doing so.
+		return nil, nil, wrongIssuer(c.Issuer, issuer.name)
 	}
 	if declared != 0 && c.Type != declared {
 		return nil, nil, withDetail(ErrInvalidClaims, `the "type" claim says `+c.Type.String()+` but the header "typ" says `+declared.String())
@@ -98,10 +120,10 @@ func (v *Verifier) prove(ctx context.Context, r *keyRing, tok string) (*Claims, 
 }
 
 // header reads the encoded header h64 and returns the type it declares (0
-// when the format types tokens by their claims) and the key of r its kid
-// names; with no kid, k is nil and alg names the algorithm every key of r
-// of which may have signed the token.
-func (v *Verifier) header(ctx context.Context, r *keyRing, h64 string) (declared TokenType, k *key, alg string, err error) {
+// when the format types tokens by their claims) and the key of r, or of
+// remote, its kid names; with no kid, k is nil and alg names the algorithm
+// every key of r of which may have signed the token.
+func (v *Verifier) header(ctx context.Context, r *keyRing, remote *remoteKeys, h64 string) (declared TokenType, k *key, alg string, err error) {
 	for _, h := range r.known {
 		if h.encoded == h64 {
 			return h.typ, h.key, "", nil
@@ -122,7 +144,7 @@ func (v *Verifier) header(ctx context.Context, r *keyRing, h64 string) (declared
 	if kid == nil {
 		return declared, nil, string(algb), nil
 	}
-	if k, err = v.findKey(ctx, r, kid); err != nil {
+	if k, err = v.findKey(ctx, r, remote, kid); err != nil {
 		return 0, nil, "", err
 	}
 	if k == nil {
@@ -152,7 +174,7 @@ func (v *Verifier) learnHeaders(r *keyRing) {
 		if r.knows(h64) {
 			continue
 		}
-		declared, k, _, err := v.header(context.Background(), r, h64)
+		declared, k, _, err := v.header(context.Background(), r, v.remote, h64)
 		if err == nil && k != nil && (declared == t || declared == 0) {
 			r.known = append(r.known, knownHeader{h64, declared, k})
 		}
@@ -169,18 +191,19 @@ func (r *keyRing) knows(h64 string) bool {
 }
 
 // findKey returns the key of r with the given ID, or nil. A Verifier
-// from NewVerifier then looks in its remote JWK Set, which may
-// fetch the set again: waiting for that ends with ctx, and the error then
-// wraps ErrUnknownKey and ctx.Err(). Before its set has come
-// (StartWithoutKeys), the error wraps ErrKeysUnavailable instead.
-func (v *Verifier) findKey(ctx context.Context, r *keyRing, kid []byte) (*key, error) {
+// from NewVerifier then looks in remote, its JWK Set (or the set of the
+// issuer the token names), which may fetch the set again: waiting for that
+// ends with ctx, and the error then wraps ErrUnknownKey and ctx.Err().
+// Before its set has come (StartWithoutKeys), the error wraps
+// ErrKeysUnavailable instead.
+func (v *Verifier) findKey(ctx context.Context, r *keyRing, remote *remoteKeys, kid []byte) (*key, error) {
 	for _, k := range r.keys {
 		if k.id == string(kid) {
 			return k, nil
 		}
 	}
-	if v.remote != nil {
-		return v.remote.lookup(ctx, kid, v.now)
+	if remote != nil {
+		return remote.lookup(ctx, kid, v.now)
 	}
 	return nil, nil
 }
@@ -238,7 +261,7 @@ func (v *Verifier) validate(c *Claims, want TokenType) error {
 		return v.inFuture("nbf", c.NotBefore, now)
 	case v.issuer != "" && c.Issuer != v.issuer:
 		return wrongIssuer(c.Issuer, v.issuer)
-	case v.audience != "" && !contains(c.Audience, v.audience):
+	case len(v.audience) > 0 && !sharesAny(c.Audience, v.audience):
 		return wrongAudience(c.Audience, v.audience)
 	case c.Subject == "":
 		return withDetail(ErrInvalidClaims, "the identity claim "+strconv.Quote(s.identity)+" is missing")
@@ -306,11 +329,18 @@ func wrongIssuer(got, want string) error {
 	return withDetail(ErrInvalidClaims, `"iss" is `+quoteValue(got)+" but Config.Issuer is "+quoteValue(want))
 }
 
-func wrongAudience(got []string, want string) error {
-	if len(got) == 0 {
-		return withDetail(ErrInvalidClaims, `"aud" is missing but Config.Audience is `+quoteValue(want))
+func wrongAudience(got, want []string) error {
+	configured := "Config.Audience is " + quoteValue(want[0])
+	if len(want) > 1 {
+		configured = "Config.Audience is " + quoteList(want)
 	}
-	return withDetail(ErrInvalidClaims, `"aud" `+quoteList(got)+" does not contain Config.Audience "+quoteValue(want))
+	switch {
+	case len(got) == 0:
+		return withDetail(ErrInvalidClaims, `"aud" is missing but `+configured)
+	case len(want) == 1:
+		return withDetail(ErrInvalidClaims, `"aud" `+quoteList(got)+" does not contain Config.Audience "+quoteValue(want[0]))
+	}
+	return withDetail(ErrInvalidClaims, `"aud" `+quoteList(got)+" names none of Config.Audience "+quoteList(want))
 }
 
 // timeValue writes t for an error: RFC 3339, with the fraction of a
@@ -355,10 +385,13 @@ func quoteList(list []string) string {
 	return b.String()
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
+// sharesAny reports whether the token's audience names one of want.
+func sharesAny(got, want []string) bool {
+	for _, g := range got {
+		for _, w := range want {
+			if g == w {
+				return true
+			}
 		}
 	}
 	return false

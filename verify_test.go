@@ -31,7 +31,7 @@ func TestShortcutsAgreeWithTheGeneralPath(t *testing.T) {
 	ctx := context.Background()
 	old, clk := newTestManager(t, Config{Key: testKeys().ed})
 	m, _ := newTestManager(t, Config{
-		Key: testKeys().hs256, Issuer: "https://auth.example.com", Audience: "api",
+		Key: testKeys().hs256, Issuer: "https://auth.example.com", Audience: []string{"api"},
 		VerifyKeys: []any{testKeys().ed}, Now: clk.Now,
 	})
 	if n := len(m.ring.Load().known); n != 2 {
@@ -217,7 +217,8 @@ func TestLifetimeLimit(t *testing.T) {
 }
 
 func TestIssuerAndAudience(t *testing.T) {
-	const iss, aud = "https://auth.example.com", "api"
+	const iss = "https://auth.example.com"
+	aud := []string{"api"}
 	tests := []struct {
 		name            string
 		issue, validate Config
@@ -229,11 +230,11 @@ func TestIssuerAndAudience(t *testing.T) {
 		{"token without issuer", Config{}, Config{Issuer: iss}, ErrInvalidClaims},
 		{"issuer not checked when unset", Config{Issuer: iss}, Config{}, nil},
 		{"same audience", Config{Audience: aud}, Config{Audience: aud}, nil},
-		{"other audience", Config{Audience: "billing"}, Config{Audience: aud}, ErrInvalidClaims},
+		{"other audience", Config{Audience: []string{"billing"}}, Config{Audience: aud}, ErrInvalidClaims},
 		{"token without audience", Config{}, Config{Audience: aud}, ErrInvalidClaims},
 		{"audience not checked when unset", Config{Audience: aud}, Config{}, nil},
 		{"both match", Config{Issuer: iss, Audience: aud}, Config{Issuer: iss, Audience: aud}, nil},
-		{"issuer matches, audience does not", Config{Issuer: iss, Audience: "billing"}, Config{Issuer: iss, Audience: aud}, ErrInvalidClaims},
+		{"issuer matches, audience does not", Config{Issuer: iss, Audience: []string{"billing"}}, Config{Issuer: iss, Audience: aud}, ErrInvalidClaims},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -343,7 +344,7 @@ func TestNewVerifierUnsetTTLsAreNoLimit(t *testing.T) {
 func TestVerifierDefaultsAcceptIssuerTokens(t *testing.T) {
 	issuer, clk := newTestManager(t, Config{
 		AccessTTL: 2 * time.Hour, RefreshTTL: 90 * 24 * time.Hour,
-		Issuer: "https://auth.example.com", Audience: "api",
+		Issuer: "https://auth.example.com", Audience: []string{"api"},
 	})
 	pair := mustIssue(t, issuer, "user-42")
 	clk.Advance(time.Hour) // past New's default AccessTTL, within the issuer's
@@ -357,7 +358,7 @@ func TestVerifierDefaultsAcceptIssuerTokens(t *testing.T) {
 		reason        string
 	}{
 		{"zero Config", Config{}, nil, nil, "", "", "no cap, no issuer or audience check"},
-		{"issuer's own settings", Config{AccessTTL: 2 * time.Hour, RefreshTTL: 90 * 24 * time.Hour, Issuer: "https://auth.example.com", Audience: "api"}, nil, nil, "", "", "copied settings still work"},
+		{"issuer's own settings", Config{AccessTTL: 2 * time.Hour, RefreshTTL: 90 * 24 * time.Hour, Issuer: "https://auth.example.com", Audience: []string{"api"}}, nil, nil, "", "", "copied settings still work"},
 		{"caps set lower", Config{AccessTTL: 15 * time.Minute, RefreshTTL: 30 * 24 * time.Hour}, ErrInvalidClaims, ErrInvalidClaims,
 			`lifetime ("exp" − "iat") 2h0m0s exceeds Config.AccessTTL 15m0s`, `lifetime ("exp" − "iat") 2160h0m0s exceeds Config.RefreshTTL 720h0m0s`, "a set cap applies"},
 		{"access cap only", Config{AccessTTL: time.Hour}, ErrInvalidClaims, nil, "exceeds Config.AccessTTL 1h0m0s", "", "each cap on its own"},
@@ -393,7 +394,7 @@ func TestVerifierDefaultsAcceptIssuerTokens(t *testing.T) {
 // mismatch between issuer and verifier can be fixed from the log alone;
 // the values a token chose are quoted and cut short.
 func TestClaimsErrorsNameClaimAndValues(t *testing.T) {
-	m, _ := newTestManager(t, Config{Issuer: "https://b.example", Audience: "api"})
+	m, _ := newTestManager(t, Config{Issuer: "https://b.example", Audience: []string{"api"}})
 	f := &forge{t: t, m: m, now: t0.Unix()}
 	good := f.accessClaims().add("iss", `"https://b.example"`).add("aud", `"api"`)
 	long := strings.Repeat("a", 3000)

@@ -176,7 +176,7 @@ func newSuite(alg string) (*suite, error) {
 	}
 
 	cfg := freshtoken.Config{
-		Key: s.signKey, Algorithm: alg, KeyID: keyID, Issuer: issuer, Audience: audience,
+		Key: s.signKey, Algorithm: alg, KeyID: keyID, Issuer: issuer, Audience: []string{audience},
 		AccessTTL: accessTTL, RefreshTTL: refreshTTL, Now: clock,
 	}
 	s.cfg = cfg

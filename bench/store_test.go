@@ -180,7 +180,7 @@ func withStore(tb testing.TB, store freshtoken.Store) *freshtoken.Manager {
 	tb.Helper()
 	s := suiteFor(tb, "HS256")
 	m, err := freshtoken.New(freshtoken.Config{
-		Key: s.signKey, KeyID: keyID, Issuer: issuer, Audience: audience,
+		Key: s.signKey, KeyID: keyID, Issuer: issuer, Audience: []string{audience},
 		AccessTTL: accessTTL, RefreshTTL: refreshTTL, Now: clock, Store: store,
 	})
 	if err != nil {

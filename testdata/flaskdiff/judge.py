@@ -30,7 +30,9 @@ request runs.
 
 C is {"secret", "identity_claim", "leeway", "leeway_timedelta", "issuer",
 "audience", "access_expires", "refresh_expires"} (times in seconds, may be
-fractional); apps are built once per distinct C. In any JSON value, an
+fractional; "audience" a string or a list, set as given as both
+JWT_ENCODE_AUDIENCE and JWT_DECODE_AUDIENCE); apps are built once per
+distinct C. In any JSON value, an
 object {"$float": "nan"} stands for float("nan") (also "inf", "-inf",
 "1e400"), which JSON cannot carry.
 
