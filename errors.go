@@ -73,8 +73,22 @@ var (
 	// (returned by New, NewVerifier and RotateKey).
 	ErrInvalidKey = errors.New("freshtoken: unusable key")
 
+	// ErrNoSession: Manager.EndSessionByID was given a session ID that is
+	// not one of the subject's live sessions: another subject's, one that
+	// has ended or expired, or a guess. Nothing was ended. An HTTP layer
+	// answers 404, as for any resource the caller does not have.
+	ErrNoSession = errors.New("freshtoken: no such session")
+
+	// ErrTooManySessions: Issue refused a login because the subject
+	// already has Config.Sessions.MaxPerUser live sessions and
+	// Config.Sessions.RefuseOverCap is set. Nothing was recorded. The
+	// credentials were right: an HTTP layer answers 403, not 401 (logging
+	// in again will not help) nor 429 (waiting will not either, until a
+	// session expires), and the user must end a session first.
+	ErrTooManySessions = errors.New("freshtoken: too many sessions")
+
 	// ErrInvalidConfig: a Config field, an option or an argument is out of
-	// range (returned by New, NewVerifier, Issue, the revocation calls,
+	// range (returned by New, NewVerifier, Issue, the revocation and session calls,
 	// RotateKey and RetireKey, and by package httpauth's New and
 	// Middleware.SetCookies; never because of a token).
 	ErrInvalidConfig = errors.New("freshtoken: invalid configuration")

@@ -24,6 +24,10 @@ import (
 // disagree), it still answers, as Flask-JWT-Extended's refresh view does,
 // and the new tokens live one second, plus the leeway every guard grants.
 //
+// With a session registry (SessionConfig), Refresh records the refresh in
+// the session's entry (Session.LastRefreshAt): one store write, before a
+// rotated token is spent.
+//
 // An access token passed here fails with ErrWrongType, a revoked one with
 // ErrRevoked, and a store failure with ErrStoreUnavailable. A loader's
 // error is returned as Config.ClaimsLoader says, and leaves a rotated
@@ -59,6 +63,9 @@ func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Pair, erro
 	if !m.rotate {
 		at, _, err := m.signTokens(&access, nil)
 		if err != nil {
+			return nil, err
+		}
+		if err := m.touch(ctx, clock, rc, now, end); err != nil {
 			return nil, err
 		}
 		return &Pair{
@@ -110,6 +117,12 @@ func (m *Manager) rotateRefresh(ctx context.Context, clock time.Time, rc *Claims
 	if err != nil {
 		return nil, err
 	}
+	// The registry's entry is updated before the token is spent: a store
+	// that fails here leaves the client its token to try again. A touch
+	// never brings back an entry that a concurrent reuse removed.
+	if err := m.touch(ctx, clock, rc, access.issuedAt, end); err != nil {
+		return nil, err
+	}
 	// Spend the old token only once its successor exists: a client must
 	// never be left holding a spent token and no new one.
 	ok, err := m.store.Redeem(ctx, clock, rc.SessionID, rc.ID, m.sessionEnd(rc), m.reuseInterval)
@@ -117,6 +130,10 @@ func (m *Manager) rotateRefresh(ctx context.Context, clock time.Time, rc *Claims
 		return nil, storeError(err)
 	}
 	if !ok {
+		// Redeem revoked the session (or found it revoked), which hides it
+		// from the list already; removing it keeps the registry small and
+		// the cap's count right. Its failure changes nothing for the caller.
+		_ = m.unlist(ctx, clock, rc)
 		return nil, withDetail(ErrRevoked, "the refresh token was already used; its session is revoked")
 	}
 	return pair, nil

@@ -43,7 +43,10 @@ func (m *Manager) Logout(ctx context.Context, refreshToken string) error {
 // sharing the store. c may come from any guard, so a logout endpoint
 // behind RequireAccess, which sees only the access token, ends the whole
 // session, refresh token included. Other sessions of the subject are left
-// alone (LogoutEverywhere ends them all).
+// alone (LogoutEverywhere ends them all, EndOtherSessions all but one).
+// With a session registry (SessionConfig), the session also leaves the
+// list of Manager.Sessions; a session the registry does not hold (one
+// begun by a refresh token Flask-JWT-Extended wrote) is ended all the same.
 //
 // The revocation lasts until the session's last token can no longer be
 // accepted, and is then forgotten: from a refresh token's claims, until
@@ -67,7 +70,7 @@ func (m *Manager) EndSession(ctx context.Context, c *Claims) error {
 	if err := m.store.Revoke(ctx, now, c.SessionID, until); err != nil {
 		return storeError(err)
 	}
-	return nil
+	return m.unlist(ctx, now, c)
 }
 
 // sessionEnd is when the last token of the session of c stops being
@@ -169,6 +172,10 @@ func looksLikeToken(s string) bool {
 // from the start of their "iat" second, which errs towards revoking.
 // Instances that issue tokens should keep their clocks in sync (NTP), as a
 // login on an instance whose clock lags behind may fall before the cutoff.
+// With a session registry (SessionConfig), the same store step empties the
+// subject's list of sessions (SessionStore's contract on RevokeBefore), and
+// a login racing with the call is listed only if it comes after the cutoff.
+//
 // An empty subject fails with ErrInvalidConfig; a store failure returns an
 // error matching ErrStoreUnavailable.
 func (m *Manager) LogoutEverywhere(ctx context.Context, subject string) error {

@@ -2,6 +2,8 @@ package freshtoken
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -69,10 +71,13 @@ type Store interface {
 	Redeem(ctx context.Context, now time.Time, sessionID, tokenID string, until time.Time, grace time.Duration) (ok bool, err error)
 }
 
-var _ Store = (*MemoryStore)(nil)
+var (
+	_ Store        = (*MemoryStore)(nil)
+	_ SessionStore = (*MemoryStore)(nil)
+)
 
-// MemoryStore is a Store that keeps everything in the process's memory. It
-// is what a Manager uses when Config.Store is nil.
+// MemoryStore is a Store, and a SessionStore, that keeps everything in the
+// process's memory. It is what a Manager uses when Config.Store is nil.
 //
 // It suits a service that runs as a single process: a revocation made in one
 // process is unknown to every other, and all of them are lost on restart
@@ -83,13 +88,19 @@ var _ Store = (*MemoryStore)(nil)
 // It needs no goroutine and nothing to stop: ended entries are dropped
 // while new ones are written, so it holds at most four times as many
 // entries as were live at its last sweep, and at least 1024 before the
-// first. A lookup takes a read lock and up to three map lookups.
+// first. A lookup takes a read lock and up to three map lookups. The
+// session registry holds every live login: about 180 bytes per session,
+// and about 340 with a User-Agent and an address as labels (measured by
+// bench's BenchmarkSessions), so a million logins within RefreshTTL cost
+// a few hundred megabytes.
 type MemoryStore struct {
-	mu      sync.RWMutex
-	revoked map[string]int64   // ID → end, Unix microseconds
-	cutoffs map[string]cutoff  // subject → cutoff (Unix nanoseconds) and end (microseconds)
-	spent   map[spentKey]spend // refresh tokens redeemed under rotation
-	limit   int                // sweep once this many entries are held
+	mu        sync.RWMutex
+	revoked   map[string]int64                   // ID → end, Unix microseconds
+	cutoffs   map[string]cutoff                  // subject → cutoff (Unix nanoseconds) and end (microseconds)
+	spent     map[spentKey]spend                 // refresh tokens redeemed under rotation
+	sessions  map[string]map[string]sessionEntry // subject → session ID → entry
+	nSessions int                                // entries in sessions
+	limit     int                                // sweep once this many entries are held
 }
 
 type cutoff struct{ at, until int64 } // at in nanoseconds, until in microseconds
@@ -105,10 +116,11 @@ const minSweep = 1024
 // of the same process to make their revocations common.
 func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{
-		revoked: make(map[string]int64),
-		cutoffs: make(map[string]cutoff),
-		spent:   make(map[spentKey]spend),
-		limit:   minSweep,
+		revoked:  make(map[string]int64),
+		cutoffs:  make(map[string]cutoff),
+		spent:    make(map[spentKey]spend),
+		sessions: make(map[string]map[string]sessionEntry),
+		limit:    minSweep,
 	}
 }
 
@@ -144,6 +156,7 @@ func (s *MemoryStore) RevokeBefore(_ context.Context, now time.Time, subject str
 	c.at = max(c.at, at)
 	c.until = max(c.until, end)
 	s.cutoffs[subject] = c
+	s.dropBefore(subject, c.at)
 	s.maybeSweep(now.UnixMicro())
 	return nil
 }
@@ -208,11 +221,11 @@ func (s *MemoryStore) Redeem(_ context.Context, now time.Time, sessionID, tokenI
 // otherwise copying would free little and hold the lock longest. The
 // caller holds the write lock.
 func (s *MemoryStore) maybeSweep(now int64) {
-	n := len(s.revoked) + len(s.cutoffs) + len(s.spent)
+	n := len(s.revoked) + len(s.cutoffs) + len(s.spent) + s.nSessions
 	if n < s.limit {
 		return
 	}
-	var liveRevoked, liveCutoffs, liveSpent int
+	var liveRevoked, liveCutoffs, liveSpent, liveSessions int
 	for _, end := range s.revoked {
 		if end > now {
 			liveRevoked++
@@ -228,7 +241,14 @@ func (s *MemoryStore) maybeSweep(now int64) {
 			liveSpent++
 		}
 	}
-	live := liveRevoked + liveCutoffs + liveSpent
+	for _, list := range s.sessions {
+		for _, e := range list {
+			if e.ends > now {
+				liveSessions++
+			}
+		}
+	}
+	live := liveRevoked + liveCutoffs + liveSpent + liveSessions
 	if live > n/2 {
 		s.limit = 2 * n
 		return
@@ -252,5 +272,192 @@ func (s *MemoryStore) maybeSweep(now int64) {
 		}
 	}
 	s.revoked, s.cutoffs, s.spent = revoked, cutoffs, spent
+	s.sessions, s.nSessions = liveSessionMaps(s.sessions, now), liveSessions
 	s.limit = max(2*live, minSweep)
+}
+
+// The session registry (SessionStore).
+
+// sessionEntry is one recorded session.
+type sessionEntry struct {
+	login  int64    // Unix nanoseconds
+	last   int64    // last refresh, Unix microseconds; 0 if none
+	ends   int64    // Unix microseconds
+	labels []string // key, value, key, value...: smaller than a map
+}
+
+func (e *sessionEntry) session(id string) Session {
+	s := Session{ID: id, LoginAt: time.Unix(0, e.login).UTC(), EndsAt: time.UnixMicro(e.ends).UTC()}
+	if e.last != 0 {
+		s.LastRefreshAt = time.UnixMicro(e.last).UTC()
+	}
+	if len(e.labels) > 0 {
+		s.Labels = make(map[string]string, len(e.labels)/2)
+		for i := 0; i < len(e.labels); i += 2 {
+			s.Labels[e.labels[i]] = e.labels[i+1]
+		}
+	}
+	return s
+}
+
+// checkSession refuses an empty subject or session ID.
+func checkSession(subject, id string) error {
+	switch {
+	case subject == "":
+		return errEmpty("subject")
+	case id == "":
+		return errEmpty("session ID")
+	}
+	return nil
+}
+
+// AddSession implements SessionStore.
+func (s *MemoryStore) AddSession(_ context.Context, now time.Time, subject string, sess Session, limit int, refuse bool) (bool, []Session, error) {
+	if err := checkSession(subject, sess.ID); err != nil {
+		return false, nil, err
+	}
+	t, login := now.UnixMicro(), sess.LoginAt.UnixNano()
+	e := sessionEntry{login: login, ends: sess.EndsAt.UnixMicro()}
+	if !sess.LastRefreshAt.IsZero() {
+		e.last = sess.LastRefreshAt.UnixMicro()
+	}
+	for k, v := range sess.Labels {
+		e.labels = append(e.labels, k, v)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.cutoffs[subject]; ok && c.until > t && login < c.at {
+		return false, nil, nil // ended by LogoutEverywhere already
+	}
+	list := s.sessions[subject]
+	var others []Session
+	if limit > 0 {
+		for id, o := range list {
+			if id != sess.ID && o.ends > t {
+				others = append(others, o.session(id))
+			}
+		}
+		if refuse && len(others) >= limit {
+			return true, nil, nil
+		}
+	}
+	if list == nil {
+		list = make(map[string]sessionEntry)
+		s.sessions[subject] = list
+	}
+	if _, ok := list[sess.ID]; !ok {
+		s.nSessions++
+	}
+	list[sess.ID] = e
+	s.maybeSweep(t)
+	if limit == 0 || len(others)+1 <= limit {
+		return false, nil, nil
+	}
+	slices.SortFunc(others, oldestFirst)
+	return false, others[:len(others)+1-limit], nil
+}
+
+// oldestFirst orders sessions by login, then ID.
+func oldestFirst(a, b Session) int {
+	if c := a.LoginAt.Compare(b.LoginAt); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+// TouchSession implements SessionStore.
+func (s *MemoryStore) TouchSession(_ context.Context, now time.Time, subject, sessionID string, refreshedAt, endsAt time.Time) error {
+	if err := checkSession(subject, sessionID); err != nil {
+		return err
+	}
+	t := now.UnixMicro()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := s.sessions[subject]
+	e, ok := list[sessionID]
+	if !ok || e.ends <= t {
+		return nil
+	}
+	e.last = max(e.last, refreshedAt.UnixMicro())
+	e.ends = max(e.ends, endsAt.UnixMicro())
+	list[sessionID] = e
+	return nil
+}
+
+// ListSessions implements SessionStore.
+func (s *MemoryStore) ListSessions(_ context.Context, now time.Time, subject string) ([]Session, error) {
+	if subject == "" {
+		return nil, errEmpty("subject")
+	}
+	t := now.UnixMicro()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	list := s.sessions[subject]
+	out := make([]Session, 0, len(list))
+	for id, e := range list {
+		if e.ends > t && s.revoked[id] <= t {
+			out = append(out, e.session(id))
+		}
+	}
+	return out, nil
+}
+
+// RemoveSessions implements SessionStore.
+func (s *MemoryStore) RemoveSessions(_ context.Context, _ time.Time, subject string, sessionIDs []string) error {
+	if subject == "" {
+		return errEmpty("subject")
+	}
+	for _, id := range sessionIDs {
+		if id == "" {
+			return errEmpty("session ID")
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	list := s.sessions[subject]
+	for _, id := range sessionIDs {
+		if _, ok := list[id]; ok {
+			delete(list, id)
+			s.nSessions--
+		}
+	}
+	if len(list) == 0 {
+		delete(s.sessions, subject)
+	}
+	return nil
+}
+
+// dropBefore removes the sessions of subject that began before at
+// (nanoseconds), for RevokeBefore. The caller holds the write lock.
+func (s *MemoryStore) dropBefore(subject string, at int64) {
+	list := s.sessions[subject]
+	for id, e := range list {
+		if e.login < at {
+			delete(list, id)
+			s.nSessions--
+		}
+	}
+	if list != nil && len(list) == 0 {
+		delete(s.sessions, subject)
+	}
+}
+
+// liveSessionMaps copies the sessions that have not ended by now.
+func liveSessionMaps(all map[string]map[string]sessionEntry, now int64) map[string]map[string]sessionEntry {
+	out := make(map[string]map[string]sessionEntry)
+	for sub, list := range all {
+		var live map[string]sessionEntry
+		for id, e := range list {
+			if e.ends > now {
+				if live == nil {
+					live = make(map[string]sessionEntry)
+				}
+				live[id] = e
+			}
+		}
+		if live != nil {
+			out[sub] = live
+		}
+	}
+	return out
 }

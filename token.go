@@ -104,6 +104,9 @@ type issueOptions struct {
 	extra []byte   // `"k":v` members joined by commas
 	names []string // the claim names in extra
 	csrf  bool
+	// labels are the session's labels (WithSessionLabels), kept in the
+	// session registry, never in a token.
+	labels map[string]string
 }
 
 // reserved are the claims freshtoken owns; WithClaims cannot set them.
@@ -207,10 +210,16 @@ func WithCSRF() IssueOption {
 // ErrInvalidConfig, and so do claims that break the rules of WithClaims;
 // the loader's errors are returned as Config.ClaimsLoader says.
 //
-// Issue does not consult the Store, so a login succeeds while the store is
-// down. That opens no hole: every guard and Refresh asks the store, so the
-// new tokens are refused with ErrStoreUnavailable until it answers again,
-// and from then on they can be revoked like any others.
+// With a session registry (see SessionConfig; on by default when the store
+// implements SessionStore) Issue records the session, with the labels of
+// WithSessionLabels, and enforces Config.Sessions.MaxPerUser: over the cap
+// it ends the subject's oldest sessions or, with RefuseOverCap, fails with
+// ErrTooManySessions. A store failure then fails the login with
+// ErrStoreUnavailable, as a login that nobody could see or end would be
+// worse. Without a registry Issue does not consult the Store, so a login
+// succeeds while the store is down. That opens no hole: every guard and
+// Refresh asks the store, so the new tokens are refused with
+// ErrStoreUnavailable until it answers again.
 func (m *Manager) Issue(ctx context.Context, subject string, opts ...IssueOption) (*Pair, error) {
 	if err := checkSubject(subject); err != nil {
 		return nil, err
@@ -231,11 +240,21 @@ func (m *Manager) Issue(ctx context.Context, subject string, opts ...IssueOption
 	if err := checkOneSource(o.names, loaded.names); err != nil {
 		return nil, err
 	}
-	access, refresh, err := m.loginPair(subject, m.now(), &o, &loaded)
+	login := m.now()
+	access, refresh, err := m.loginPair(subject, login, &o, &loaded)
 	if err != nil {
 		return nil, err
 	}
-	return m.signPair(access, refresh)
+	pair, err := m.signPair(access, refresh)
+	if err != nil {
+		return nil, err
+	}
+	// Recorded once the tokens exist, and before anyone holds them, so
+	// that no call can end the session before it is listed.
+	if err := m.register(ctx, subject, login, refresh, o.labels); err != nil {
+		return nil, err
+	}
+	return pair, nil
 }
 
 func checkSubject(subject string) error {

@@ -105,7 +105,7 @@ func email(s *session) string { return fmt.Sprintf(`{"email":"user%d@example.com
 // and every token of the session presented again afterwards.
 var script = []step{
 	{name: "login, wrong password", method: "POST", path: "/login", body: credentials("wrong"), status: 400, code: "invalid_grant"},
-	{name: "login", method: "POST", path: "/login", body: credentials(password), status: 200, ok: keepLogin},
+	{name: "login", method: "POST", path: "/login", body: credentials(password), status: 200, ok: keepLogin, store: true},
 	{name: "profile, fresh token", method: "GET", path: "/profile", token: loginAccess, status: 200, ok: isProfile(true), store: true},
 	{name: "change-email, fresh token", method: "POST", path: "/change-email", token: loginAccess, body: email, status: 200, ok: isEmail, store: true},
 	{name: "refresh", method: "POST", path: "/refresh", token: refreshToken, status: 200, ok: keepRefreshed, store: true},

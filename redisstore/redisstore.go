@@ -54,7 +54,10 @@ type Store struct {
 	prefix string
 }
 
-var _ freshtoken.Store = (*Store)(nil)
+var (
+	_ freshtoken.Store        = (*Store)(nil)
+	_ freshtoken.SessionStore = (*Store)(nil)
+)
 
 // New returns a Store that keeps its keys in client's Redis, each starting
 // with prefix ("freshtoken:" when empty); use different prefixes for
@@ -79,18 +82,24 @@ func New(client redis.UniversalClient, prefix string) (*Store, error) {
 
 // Keys. The part in braces is the hash tag: Redis Cluster places a key by
 // it alone, so a session's revocation and its spent tokens, which Redeem
-// touches together, live in one slot. Braces and "%" inside names are
-// percent-encoded so a name can neither end the tag early nor collide with
-// another name.
+// touches together, live in one slot, and so do a subject's cutoff and its
+// sessions, which RevokeBefore and AddSession touch together. Braces and
+// "%" inside names are percent-encoded so a name can neither end the tag
+// early nor collide with another name.
 //
 //	<prefix>r:{<id>}               revoked token or session: end (µs)
 //	<prefix>c:{<subject>}          cutoff: "<cutoff ns> <end µs>"
 //	<prefix>s:{<session>}:<token>  spent refresh token: "<spent µs> <end µs>"
+//	<prefix>u:{<subject>}          the subject's sessions (sessions.go): a hash,
+//	                               session ID → "<login ns> <end µs> <last refresh µs> <labels JSON>"
 
 var escaper = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D")
 
 func (s *Store) revokedKey(id string) string { return s.prefix + "r:{" + escaper.Replace(id) + "}" }
 func (s *Store) cutoffKey(sub string) string { return s.prefix + "c:{" + escaper.Replace(sub) + "}" }
+func (s *Store) sessionsKey(sub string) string {
+	return s.prefix + "u:{" + escaper.Replace(sub) + "}"
+}
 func (s *Store) spentKey(session, token string) string {
 	return s.prefix + "s:{" + escaper.Replace(session) + "}:" + token
 }
@@ -139,8 +148,10 @@ func (s *Store) Revoke(ctx context.Context, now time.Time, id string, until time
 	return nil
 }
 
-// cutoffScript keeps the later cutoff and the later end.
-// KEYS[1]: the cutoff key. ARGV: cutoff (ns), end (µs), time to live (ms).
+// cutoffScript keeps the later cutoff and the later end, and removes the
+// subject's sessions that began before the cutoff.
+// KEYS[1]: the cutoff key, KEYS[2]: the subject's sessions.
+// ARGV: cutoff (ns), end (µs), time to live (ms).
 // Numbers stay strings: Lua would print large ones in exponent notation,
 // and its numbers, being doubles, cannot tell nanoseconds apart today, so
 // cutoffs are compared as decimal strings (no sign, no leading zeros:
@@ -159,6 +170,11 @@ if cur then
 	end
 end
 redis.call('SET', KEYS[1], at .. ' ' .. till, 'PX', ttl)
+local all = redis.call('HGETALL', KEYS[2])
+for i = 1, #all, 2 do
+	local login = string.sub(all[i + 1], 1, string.find(all[i + 1], ' ', 1, true) - 1)
+	if #login < #at or (#login == #at and login < at) then redis.call('HDEL', KEYS[2], all[i]) end
+end
 return 1
 `)
 
@@ -171,7 +187,8 @@ func (s *Store) RevokeBefore(ctx context.Context, now time.Time, subject string,
 	if ms == 0 {
 		return nil
 	}
-	if err := cutoffScript.Run(ctx, s.client, []string{s.cutoffKey(subject)}, nanos(now), micros(until), ms).Err(); err != nil {
+	keys := []string{s.cutoffKey(subject), s.sessionsKey(subject)}
+	if err := cutoffScript.Run(ctx, s.client, keys, nanos(now), micros(until), ms).Err(); err != nil {
 		return fmt.Errorf("redisstore: revoke subject: %w", err)
 	}
 	return nil

@@ -305,7 +305,8 @@ func TestKeysExpireWithTokens(t *testing.T) {
 	if err := m.LogoutEverywhere(ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	access := accessClaims(t, m, issue(t, m, "bob").Access)
+	bob := issue(t, m, "bob")
+	access := accessClaims(t, m, bob.Access)
 	if err := m.RevokeAccessToken(ctx, access.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -318,6 +319,9 @@ func TestKeysExpireWithTokens(t *testing.T) {
 		"expiry:s:{" + rc.SessionID + "}:" + rc.ID: session,
 		"expiry:c:{alice}":                         freshtoken.DefaultRefreshTTL + freshtoken.DefaultLeeway,
 		"expiry:r:{" + access.ID + "}":             freshtoken.DefaultAccessTTL + 2*freshtoken.DefaultLeeway,
+		// The registry of live sessions: alice's was emptied by the
+		// logouts; bob's lasts as long as his session's refresh token.
+		"expiry:u:{bob}": bob.RefreshExpiresAt.Sub(clk.Now()),
 	}
 	keys, err := c.Keys(ctx, "*").Result()
 	if err != nil {

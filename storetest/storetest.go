@@ -8,9 +8,15 @@
 //		})
 //	}
 //
-// The last check drives a Manager with refresh rotation on the store from
-// many goroutines at once, and checks that logout, rotation and
-// LogoutEverywhere hold while they race; run it under -race.
+// The Manager checks drive a Manager with refresh rotation on the store from
+// many goroutines at once, and check that logout, rotation and
+// LogoutEverywhere hold while they race; run them under -race.
+//
+// A store that also implements freshtoken.SessionStore, the registry of
+// live sessions, gets the Sessions checks: its contract, then a Manager
+// listing and ending sessions under a cap, and a race after which the list
+// must equal the sessions whose tokens the guards still accept. A store
+// without it skips them.
 //
 // The checks drive time through the now arguments and never sleep, so a
 // store must take the time from its caller, as the contract says. They use
@@ -64,6 +70,20 @@ func Run(t *testing.T, newStore func(t *testing.T) freshtoken.Store) {
 		{"ConcurrentUse", testConcurrentUse},
 		{"ManagerRace", testManagerRace},
 		{"ManagerRaceFlask", testManagerRaceFlask},
+		{"SessionsAddList", testSessionsAddList},
+		{"SessionsEnd", testSessionsEnd},
+		{"SessionsScoped", testSessionsScoped},
+		{"SessionsTouch", testSessionsTouch},
+		{"SessionsCapEvict", testSessionsCapEvict},
+		{"SessionsCapRefuse", testSessionsCapRefuse},
+		{"SessionsRevokedHidden", testSessionsRevokedHidden},
+		{"SessionsCutoff", testSessionsCutoff},
+		{"SessionsOpaqueStrings", testSessionsOpaqueStrings},
+		{"SessionsRefusesEmpty", testSessionsRefusesEmpty},
+		{"SessionsCapRace", testSessionsCapRace},
+		{"ManagerSessions", testManagerSessions},
+		{"ManagerSessionsCap", testManagerSessionsCap},
+		{"ManagerSessionsRace", testManagerSessionsRace},
 	}
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {

@@ -42,16 +42,18 @@ func main() {
 	iterations := flag.Int("pbkdf2-iterations", api.DefaultIterations, "PBKDF2-HMAC-SHA256 iterations for the password hash")
 	accessTTL := flag.Duration("access-ttl", 0, "access token lifetime; 0: 15m")
 	refreshTTL := flag.Duration("refresh-ttl", 0, "refresh token lifetime, the longest a session lasts; 0: 720h")
+	maxSessions := flag.Int("max-sessions", 0, "the most live sessions the account may have; a login beyond ends the oldest; 0: no cap")
 	insecure := flag.Bool("insecure-cookies", false, "drop Secure from the browser page's cookies, for Safari on http://localhost or a plain-http address; anyone on the path can then read them")
 	flag.Parse()
 
 	cfg := api.Config{
-		Username:        *username,
-		Password:        *password,
-		Iterations:      *iterations,
-		AccessTTL:       *accessTTL,
-		RefreshTTL:      *refreshTTL,
-		InsecureCookies: *insecure,
+		Username:           *username,
+		Password:           *password,
+		Iterations:         *iterations,
+		AccessTTL:          *accessTTL,
+		RefreshTTL:         *refreshTTL,
+		InsecureCookies:    *insecure,
+		MaxSessionsPerUser: *maxSessions,
 	}
 	if err := run(*addr, *keyFile, cfg); err != nil {
 		log.Fatal(err)

@@ -8,6 +8,8 @@
 //	GET  /profile                any valid access token
 //	POST /change-email           {"email"}, fresh access token only
 //	POST /logout                 refresh token as Bearer: ends that session
+//	GET  /sessions               any valid access token: where the user is logged in (sessions.go)
+//	DELETE /sessions/{id}        ends one: the caller's own with any access token, another with a fresh one
 //	GET  /.well-known/jwks.json  the public keys, for other services (freshtoken.NewVerifier)
 //
 // The browser mode, a page that keeps its tokens in HttpOnly cookies (see
@@ -19,6 +21,8 @@
 //	POST /app/change-email       {"email"}, access cookie from a login (fresh) and X-CSRF-TOKEN
 //	POST /app/auth/refresh       refresh cookie and X-CSRF-TOKEN -> 204, a new access cookie, not fresh
 //	POST /app/auth/logout        refresh cookie and X-CSRF-TOKEN -> 204, ends the session, clears the cookies
+//	GET  /app/sessions           access cookie: the user's sessions
+//	DELETE /app/sessions/{id}    access cookie and X-CSRF-TOKEN, as DELETE /sessions/{id}
 //
 // The two sets share the account and the sessions, but not the places they
 // read tokens from: /app/ reads only cookies, the others only the
@@ -27,9 +31,10 @@
 // Every request that carries a token needs the revocation store. When the
 // store fails, those requests answer 503 (temporarily_unavailable): no token
 // is accepted, and none is called revoked, while nobody can tell. Login
-// does not consult the store and keeps working; the tokens it hands out are
-// refused with 503 like any other until the store is back, and can be
-// logged out from then on.
+// needs the store too, to record the session (with the client's User-Agent
+// and address) in the registry that /sessions lists, and answers 503 as
+// well: a login that the user could neither see nor end is worse than one
+// the client tries again.
 package api
 
 import (
@@ -77,6 +82,11 @@ type Config struct {
 	// Now is the clock. Zero: time.Now. Tests pass a clock they move, so
 	// that a token expires without waiting.
 	Now func() time.Time
+
+	// MaxSessionsPerUser caps the live sessions of the account, as
+	// freshtoken.SessionConfig.MaxPerUser: a login beyond it ends the
+	// oldest session. Zero: no cap.
+	MaxSessionsPerUser int
 
 	// AccessTTL and RefreshTTL are the tokens' lifetimes, as in
 	// freshtoken.Config. Zero: 15 minutes and 30 days. A short AccessTTL
@@ -131,6 +141,7 @@ func New(cfg Config) (http.Handler, error) {
 		Store:      cfg.Store,
 		AccessTTL:  cfg.AccessTTL,
 		RefreshTTL: cfg.RefreshTTL,
+		Sessions:   freshtoken.SessionConfig{MaxPerUser: cfg.MaxSessionsPerUser},
 	})
 	if err != nil {
 		return nil, err
@@ -169,6 +180,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("POST /logout", mw.RequireRefresh(http.HandlerFunc(s.logout)))
 	mux.Handle("GET /.well-known/jwks.json", tokens.JWKSHandler())
 	s.routeBrowser(mux)
+	s.routeSessions(mux)
 	return mux, nil
 }
 
@@ -217,9 +229,9 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	pair, err := s.tokens.Issue(r.Context(), user)
+	pair, err := s.tokens.Issue(r.Context(), user, sessionLabels(r))
 	if err != nil {
-		s.mw.WriteError(w, r, err)
+		s.writeError(s.mw, w, r, err)
 		return
 	}
 	s.writeTokens(w, pair)

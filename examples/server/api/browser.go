@@ -108,9 +108,9 @@ func (s *server) cookieLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	pair, err := s.tokens.Issue(r.Context(), user, freshtoken.WithCSRF())
+	pair, err := s.tokens.Issue(r.Context(), user, freshtoken.WithCSRF(), sessionLabels(r))
 	if err != nil {
-		s.cookies.WriteError(w, r, err)
+		s.writeError(s.cookies, w, r, err)
 		return
 	}
 	s.writeCookies(w, r, pair)

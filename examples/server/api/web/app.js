@@ -13,7 +13,7 @@ const refreshCSRF = "csrf_refresh_token"; // for /app/auth/, which gets the refr
 const $ = (id) => document.getElementById(id);
 
 let user = ""; // the user name of the profile shown, for logging in again
-let pendingEmail = ""; // the change waiting for the password
+let pending = null; // the action waiting for the password, as a function
 
 // cookie returns the value of the named cookie this page may read, "" if none.
 function cookie(name) {
@@ -106,6 +106,82 @@ async function loadProfile(message) {
   $("p-fresh").textContent = p.fresh ? "yes" : "no";
   $("p-login").textContent = new Date(p.logged_in_at).toLocaleString();
   show("profile", message);
+  await loadSessions();
+}
+
+// loadSessions lists where the user is logged in, each with an "End"
+// button. The text comes from the server (a User-Agent is anyone's to
+// write), so it goes in with textContent, never as HTML.
+async function loadSessions() {
+  const res = await call("GET", "/app/sessions");
+  if (!res.ok) {
+    $("sessions").replaceChildren();
+    $("sessions-status").textContent = "The sessions could not be loaded.";
+    return;
+  }
+  const body = await res.json();
+  // Built apart and put in at once, so that two loads racing each other
+  // leave one list, not both.
+  const items = [];
+  for (const s of body.sessions) {
+    const item = document.createElement("li");
+    const labels = s.labels || {};
+    const where = [labels.user_agent || "unknown device", labels.ip].filter(Boolean).join(", ");
+    item.textContent = `${where}, logged in ${new Date(s.login_at).toLocaleString()}` +
+      (s.last_refresh_at ? `, active ${new Date(s.last_refresh_at).toLocaleString()}` : "") +
+      (s.current ? " (this browser) " : " ");
+    const end = document.createElement("button");
+    end.textContent = s.current ? "Log out here" : "End";
+    end.className = "end-session";
+    end.dataset.id = s.id;
+    end.addEventListener("click", () => endSession(s.id, s.current));
+    item.append(end);
+    items.push(item);
+  }
+  $("sessions").replaceChildren(...items);
+}
+
+// endSession ends one session. Ending another needs a recent login (RFC
+// 9470's answer asks for one); ending this browser's is a logout.
+async function endSession(id, current) {
+  $("sessions-status").textContent = "";
+  const res = await call("DELETE", "/app/sessions/" + encodeURIComponent(id));
+  if (res.ok) {
+    if (current) {
+      showLogin("Logged out.");
+      return;
+    }
+    pending = null;
+    await loadProfile("Session ended.");
+    return;
+  }
+  if (needsLogin(res, () => endSession(id, current), "Ending another session needs a recent login. Enter your password again.")) {
+    return;
+  }
+  const body = await res.json().catch(() => ({}));
+  $("sessions-status").textContent = body.error_description || "The session was not ended.";
+  if (res.status === 404) {
+    await loadSessions();
+  }
+}
+
+// needsLogin handles a 401: the password form when the token is good but
+// not fresh (then action runs again after it), the login form when the
+// session is over. It returns false for any other answer.
+function needsLogin(res, action, why) {
+  if (res.status !== 401) {
+    return false;
+  }
+  if (challengeError(res) === "insufficient_user_authentication") {
+    pending = action;
+    $("reauth-why").textContent = why;
+    $("reauth-error").textContent = "";
+    show("reauth");
+    $("reauth-password").focus();
+    return true;
+  }
+  showLogin("Your session has ended; log in again.");
+  return true;
 }
 
 // login posts the credentials; the answer sets the cookies. It returns ""
@@ -127,21 +203,14 @@ async function login(username, password) {
 async function changeEmail(email) {
   const res = await call("POST", "/app/change-email", { email });
   if (res.ok) {
-    pendingEmail = "";
+    pending = null;
     $("new-email").value = "";
     await loadProfile("Email changed.");
     return;
   }
-  if (res.status === 401 && challengeError(res) === "insufficient_user_authentication") {
-    // RFC 9470: the token is good, but not from a recent enough login.
-    pendingEmail = email;
-    $("reauth-error").textContent = "";
-    show("reauth");
-    $("reauth-password").focus();
-    return;
-  }
-  if (res.status === 401) {
-    showLogin("Your session has ended; log in again.");
+  // RFC 9470: a 401 insufficient_user_authentication means the token is
+  // good, but not from a recent enough login.
+  if (needsLogin(res, () => changeEmail(email), "Changing your email needs a recent login. Enter your password again.")) {
     return;
   }
   const body = await res.json().catch(() => ({}));
@@ -175,11 +244,15 @@ $("reauth-form").addEventListener("submit", async (ev) => {
     return;
   }
   $("reauth-password").value = "";
-  await changeEmail(pendingEmail);
+  const action = pending;
+  pending = null;
+  if (action) {
+    await action();
+  }
 });
 
 $("reauth-cancel").addEventListener("click", () => {
-  pendingEmail = "";
+  pending = null;
   $("reauth-password").value = "";
   loadProfile();
 });
