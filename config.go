@@ -196,6 +196,30 @@ type Config struct {
 	// Zero: no loader; access tokens carry the WithClaims claims alone,
 	// copied by Refresh for the whole session.
 	ClaimsLoader func(ctx context.Context, subject string) (map[string]any, error)
+
+	// Events receives the security events: a refresh token reused, a
+	// revoked token presented, the store out of reach, a token naming an
+	// unknown key, a JWK Set fetch failing, a CSRF failure (from package
+	// httpauth), logins, refreshes and logouts. EventKind lists them and
+	// says when each fires; ordinary bad tokens (malformed, badly signed,
+	// expired) are not events. SlogEvents returns a hook that logs them.
+	//
+	// It is called synchronously, on the goroutine of the call the event
+	// happened in, with that call's context, so a request's values (a
+	// request ID, a trace span) reach it; a background fetch of a JWK Set
+	// passes the context NewVerifier was given, and a fetch a token set
+	// off passes that guard's context without its cancellation. So it
+	// must be fast (count, log, or hand off to a goroutine of its own) and
+	// safe for concurrent use. freshtoken holds none of its locks while it
+	// runs, so it may call the Manager, but such a call may report events
+	// of its own to the hook, on the same goroutine: a hook holding a lock
+	// of its own across it deadlocks. A panic in it is not recovered: it
+	// unwinds the call (in a background fetch, it ends the program).
+	//
+	// A Verifier from NewVerifier reports what its guards and fetches see
+	// when VerifierConfig.Config.Events is set. Zero: no events; the
+	// guards then cost exactly what they cost without this field.
+	Events func(ctx context.Context, e Event)
 }
 
 // Manager issues, refreshes and revokes tokens, and verifies them as its
@@ -325,6 +349,7 @@ func (v *Verifier) init(cfg *Config, sk *signingKey) error {
 	if v.store == nil {
 		v.store = NewMemoryStore()
 	}
+	v.events = cfg.Events
 	v.ring.Store(v.newKeyRing(sk, verify, nil))
 	return nil
 }

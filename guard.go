@@ -34,8 +34,9 @@ type Verifier struct {
 	maxSize               int
 	now                   func() time.Time
 
-	cache *verifiedCache // nil unless Config.VerifiedCacheSize > 0
-	store Store
+	cache  *verifiedCache // nil unless Config.VerifiedCacheSize > 0
+	store  Store
+	events func(context.Context, Event) // Config.Events; nil: no hook, and the guards build no Event
 }
 
 // RequireAccess returns the claims of a valid access token: signed by a

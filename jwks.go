@@ -289,9 +289,15 @@ func newRemoteKeys(cfg *VerifierConfig, jwksURL string, issuer *issuerKeys) (*re
 	if client == nil {
 		client = &http.Client{}
 	}
+	shown := jwksURL
+	if _, ok := u.User.Password(); ok {
+		shown = u.Redacted() // errors and events are logged; a password is not for logs
+	}
 	return &remoteKeys{
 		url:          jwksURL,
+		shown:        shown,
 		issuer:       issuer,
+		events:       cfg.Config.Events,
 		client:       &jwksClient{client: checkRedirects(client, cfg.InsecureHTTP), timeout: jwksFetchTimeout},
 		interval:     interval,
 		lazy:         cfg.StartWithoutKeys,
@@ -454,7 +460,9 @@ var errNoUsableKey = errors.New("holds no key freshtoken can verify signatures w
 // (refetch).
 type remoteKeys struct {
 	url          string
+	shown        string      // url as errors show it, without a password
 	issuer       *issuerKeys // whose set it is, for a Verifier trusting several; nil otherwise
+	events       func(context.Context, Event)
 	client       *jwksClient
 	interval     time.Duration                   // RefreshInterval
 	lazy         bool                            // StartWithoutKeys
@@ -483,7 +491,7 @@ func (r *remoteKeys) fetch(ctx context.Context) error {
 	defer r.fetchMu.Unlock()
 	err := r.fetchLocked(ctx)
 	if err != nil {
-		err = fmt.Errorf("fetching the JWK Set at %q: %w", r.url, err)
+		err = fmt.Errorf("fetching the JWK Set at %q: %w", r.shown, err)
 		r.lastErr.Store(&err)
 	}
 	return err
@@ -566,7 +574,7 @@ func (r *remoteKeys) lookup(ctx context.Context, kid []byte, now func() time.Tim
 			return k, nil
 		}
 	}
-	if done := r.refetch(now()); done != nil {
+	if done := r.refetch(ctx, now()); done != nil {
 		select {
 		case <-done:
 		case <-ctx.Done():
@@ -598,7 +606,9 @@ func (r *remoteKeys) holds(k *key) bool {
 
 // refetch starts a fetch of the set, if the rate limit allows and none runs,
 // and returns a channel closed when the running fetch ends; nil if none runs.
-func (r *remoteKeys) refetch(now time.Time) <-chan struct{} {
+// A failure is reported with the values of ctx, the context of the guard
+// that set the fetch off.
+func (r *remoteKeys) refetch(ctx context.Context, now time.Time) <-chan struct{} {
 	if r.stopped.Load() {
 		return nil
 	}
@@ -617,12 +627,30 @@ func (r *remoteKeys) refetch(now time.Time) <-chan struct{} {
 	// goroutine, which no caller's context cuts short and from which each
 	// caller can walk away when its context ends. jwksClient.get bounds
 	// it, and fetchMu's wait by as much again.
+	eventCtx := context.WithoutCancel(ctx)
 	go func() {
-		r.fetch(context.Background()) // a failed fetch keeps the last keys
+		err := r.fetch(context.Background()) // a failed fetch keeps the last keys
 		r.mu.Lock()
 		r.inflight = nil
 		r.mu.Unlock()
+		// Reported before the waiters go on, so that the hook hears of the
+		// failure before the EventUnknownKey it causes; with inflight
+		// cleared, a hook that calls a guard cannot wait for itself.
+		r.report(eventCtx, err)
 		close(done)
 	}()
 	return done
+}
+
+// report passes the failure of a fetch, if err is one, to the
+// Config.Events hook. NewVerifier's first fetch is not reported: its
+// failure is NewVerifier's error.
+func (r *remoteKeys) report(ctx context.Context, err error) {
+	if err == nil || r.events == nil {
+		return
+	}
+	if r.issuer != nil {
+		err = fmt.Errorf("%w (issuer %s)", err, quoteValue(r.issuer.name))
+	}
+	r.events(ctx, Event{Kind: EventKeySetFetchFailed, Err: err})
 }

@@ -33,7 +33,11 @@ func (r *remoteKeys) run(ctx context.Context, interval, first time.Duration) {
 			return
 		case <-r.after(wait):
 		}
-		r.fetch(ctx) // a failure is recorded for ErrKeysUnavailable, and keeps the last keys
+		// A failure is recorded for ErrKeysUnavailable, and keeps the last
+		// keys. One that ctx's end caused is the service stopping, not news.
+		if err := r.fetch(ctx); ctx.Err() == nil {
+			r.report(ctx, err)
+		}
 		if r.keys.Load() != nil {
 			wait = interval
 			continue
@@ -57,5 +61,5 @@ func (r *remoteKeys) unavailable() error {
 	if err := r.lastErr.Load(); err != nil {
 		return fmt.Errorf("%w: %w", ErrKeysUnavailable, *err)
 	}
-	return withDetail(ErrKeysUnavailable, "the JWK Set at "+quoteValue(r.url)+" has not been fetched yet")
+	return withDetail(ErrKeysUnavailable, "the JWK Set at "+quoteValue(r.shown)+" has not been fetched yet")
 }

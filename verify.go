@@ -32,6 +32,10 @@ import (
 // The format (format.go) answers what differs: how the header declares the
 // type, what the claims mean, how the clock is rounded. Nothing here asks
 // which format is in use.
+//
+// The refusals that are events (events.go) are reported where they are
+// found: an unknown kid in header, a revoked token or a failing store in
+// checkRevoked. The others are the caller's to count.
 
 // verify applies every rule a token of type want must pass.
 func (v *Verifier) verify(ctx context.Context, tok string, want TokenType) (*Claims, error) {
@@ -144,11 +148,12 @@ func (v *Verifier) header(ctx context.Context, r *keyRing, remote *remoteKeys, h
 	if kid == nil {
 		return declared, nil, string(algb), nil
 	}
-	if k, err = v.findKey(ctx, r, remote, kid); err != nil {
-		return 0, nil, "", err
+	if k, err = v.findKey(ctx, r, remote, kid); err == nil && k == nil {
+		err = withDetail(ErrUnknownKey, "no key with that kid")
 	}
-	if k == nil {
-		return 0, nil, "", withDetail(ErrUnknownKey, "no key with that kid")
+	if err != nil {
+		v.unknownKey(ctx, kid, err)
+		return 0, nil, "", err
 	}
 	if k.alg != string(algb) {
 		return 0, nil, "", withDetail(ErrSignature, `header "alg" `+quoteValue(string(algb))+" is not the algorithm configured for its key, "+k.alg)
@@ -397,7 +402,9 @@ func sharesAny(got, want []string) bool {
 	return false
 }
 
-// checkRevoked asks the store about a token that passed every other check.
+// checkRevoked asks the store about a token that passed every other check,
+// and reports a refusal as an event: the token is genuine, so its subject
+// and IDs are worth an operator's attention.
 func (v *Verifier) checkRevoked(ctx context.Context, c *Claims) error {
 	if c.Subject == "" || c.ID == "" || c.SessionID == "" {
 		// The claims reader never lets such a token through; should one
@@ -408,11 +415,16 @@ func (v *Verifier) checkRevoked(ctx context.Context, c *Claims) error {
 	revoked, cut, err := v.store.Lookup(ctx, v.now(), c.Subject, c.ID, c.SessionID)
 	switch {
 	case err != nil:
-		return storeError(err)
+		err = storeError(err)
+		v.tokenEvent(ctx, EventStoreUnavailable, c, err)
+		return err
 	case revoked:
-		return withDetail(ErrRevoked, "the token or its session was revoked")
+		err = withDetail(ErrRevoked, "the token or its session was revoked")
 	case !cut.IsZero() && loginTime(c).Before(cut):
-		return withDetail(ErrRevoked, "the subject was logged out everywhere after this login")
+		err = withDetail(ErrRevoked, "the subject was logged out everywhere after this login")
+	default:
+		return nil
 	}
-	return nil
+	v.tokenEvent(ctx, EventRevokedToken, c, err)
+	return err
 }

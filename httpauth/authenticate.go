@@ -173,10 +173,19 @@ func (mw *Middleware) authenticate(r Request, tok string, src Source, rule Rule)
 	}
 	if src == FromCookie && !safeMethod(r.Method()) {
 		if err := mw.checkCSRF(r, rule.want(), c); err != nil {
+			mw.notify(r.Context(), freshtoken.EventCSRFFailed, c, err)
 			return nil, err
 		}
 	}
 	return c, nil
+}
+
+// notify reports an event about the token of c, which the Guard accepted,
+// to a Guard that is a Notifier.
+func (mw *Middleware) notify(ctx context.Context, kind freshtoken.EventKind, c *freshtoken.Claims, err error) {
+	if mw.notifier != nil {
+		mw.notifier.Notify(ctx, freshtoken.Event{Kind: kind, Subject: c.Subject, SessionID: c.SessionID, TokenID: c.ID, Err: err})
+	}
 }
 
 // safeMethod reports whether the method is safe (RFC 9110 §9.2.1): such

@@ -51,6 +51,16 @@
 // [Middleware.ClearingCookies] give the cookies to frameworks without an
 // http.ResponseWriter.
 //
+// # Events
+//
+// A CSRF failure is a security event: the token was genuine, the request
+// was not. The Middleware reports each as a freshtoken.EventCSRFFailed,
+// with the token's subject, session and ID and the request's context,
+// through the Guard's Notify method ([Notifier]): to the Config.Events
+// hook of the Manager or Verifier, which reports the guards' own events
+// (a revoked token, the store out of reach, an unknown key) to the same
+// hook.
+//
 // # Errors
 //
 // The middleware adds two sentinels to freshtoken's: [ErrNoToken] and

@@ -30,6 +30,12 @@ import (
 //   - RequireAccess, RequireFresh and RequireLoginWithin accept access tokens
 //     only, RequireRefresh refresh tokens only.
 //   - RequireLoginWithin is called with a positive maxAge only.
+//
+// A Guard that is also a [Notifier] (a Manager, or a Verifier, is) hears
+// of the requests the Middleware refuses after the Guard accepted their
+// token: each CSRF failure becomes a freshtoken.EventCSRFFailed, passed
+// to the Guard's Config.Events hook with the request's context, beside
+// the events the Guard reports itself.
 type Guard interface {
 	RequireAccess(ctx context.Context, token string) (*freshtoken.Claims, error)
 	RequireFresh(ctx context.Context, token string) (*freshtoken.Claims, error)
@@ -37,7 +43,21 @@ type Guard interface {
 	RequireRefresh(ctx context.Context, token string) (*freshtoken.Claims, error)
 }
 
-var _ Guard = (*freshtoken.Manager)(nil)
+// Notifier is the method a Guard may have to hear of the security events
+// the Middleware finds: freshtoken.Verifier.Notify, which passes them to
+// the Config.Events hook. It is called on the request's goroutine, with
+// the request's context, and must return quickly; an Event never carries
+// the token or the CSRF value.
+type Notifier interface {
+	Notify(ctx context.Context, e freshtoken.Event)
+}
+
+var (
+	_ Guard    = (*freshtoken.Manager)(nil)
+	_ Guard    = (*freshtoken.Verifier)(nil)
+	_ Notifier = (*freshtoken.Manager)(nil)
+	_ Notifier = (*freshtoken.Verifier)(nil)
+)
 
 // Config configures New. The zero value of every field means the default
 // stated beside it.
@@ -84,6 +104,7 @@ type Config struct {
 // any router that takes http.Handler middleware. It is safe for concurrent use.
 type Middleware struct {
 	g             Guard
+	notifier      Notifier // g, when it is one; nil otherwise
 	realm         string
 	sources       []Source
 	readsCookies  bool // FromCookie is among sources
@@ -110,8 +131,10 @@ func New(g Guard, cfg Config) (*Middleware, error) {
 	if err != nil {
 		return nil, err
 	}
+	notifier, _ := g.(Notifier)
 	mw := &Middleware{
 		g:             g,
+		notifier:      notifier,
 		realm:         cfg.Realm,
 		sources:       sources,
 		readsCookies:  slices.Contains(sources, FromCookie),
