@@ -166,6 +166,29 @@ func (v *Verifier) Notify(ctx context.Context, e Event) {
 	}
 }
 
+// report tells the hook how a Manager call that changes state ended: e
+// when it succeeded, an EventStoreUnavailable with e's IDs when it failed
+// because the store did, nothing for any other failure (a bad argument,
+// a bad token, whose guard reported it already). It returns err.
+func (m *Manager) report(ctx context.Context, e Event, err error) error {
+	if m.events == nil {
+		return err
+	}
+	switch {
+	case err == nil && e.Kind != 0:
+		m.events(ctx, e)
+	case err != nil && errors.Is(err, ErrStoreUnavailable):
+		e.Kind, e.Err = EventStoreUnavailable, err
+		m.events(ctx, e)
+	}
+	return err
+}
+
+// claimsEvent is an event of kind about the token whose claims are c.
+func claimsEvent(kind EventKind, c *Claims) Event {
+	return Event{Kind: kind, Subject: c.Subject, SessionID: c.SessionID, TokenID: c.ID}
+}
+
 // tokenEvent reports an event about the genuine token c; only failures
 // call it, so a token that passes never builds an Event.
 func (v *Verifier) tokenEvent(ctx context.Context, kind EventKind, c *Claims, err error) {

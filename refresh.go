@@ -66,8 +66,9 @@ func (m *Manager) Refresh(ctx context.Context, refreshToken string) (*Pair, erro
 			return nil, err
 		}
 		if err := m.touch(ctx, clock, rc, now, end); err != nil {
-			return nil, err
+			return nil, m.report(ctx, claimsEvent(0, rc), err)
 		}
+		m.report(ctx, claimsEvent(EventRefresh, rc), nil)
 		return &Pair{
 			Access: at, Refresh: refreshToken, IssuedAt: access.issuedAt, AccessExpiresAt: access.expiresAt, RefreshExpiresAt: rc.ExpiresAt,
 			AccessCSRF: access.csrf, RefreshCSRF: rc.CSRF,
@@ -121,20 +122,25 @@ func (m *Manager) rotateRefresh(ctx context.Context, clock time.Time, rc *Claims
 	// that fails here leaves the client its token to try again. A touch
 	// never brings back an entry that a concurrent reuse removed.
 	if err := m.touch(ctx, clock, rc, access.issuedAt, end); err != nil {
-		return nil, err
+		return nil, m.report(ctx, claimsEvent(0, rc), err)
 	}
 	// Spend the old token only once its successor exists: a client must
 	// never be left holding a spent token and no new one.
 	ok, err := m.store.Redeem(ctx, clock, rc.SessionID, rc.ID, m.sessionEnd(rc), m.reuseInterval)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, m.report(ctx, claimsEvent(0, rc), storeError(err))
 	}
 	if !ok {
 		// Redeem revoked the session (or found it revoked), which hides it
 		// from the list already; removing it keeps the registry small and
 		// the cap's count right. Its failure changes nothing for the caller.
 		_ = m.unlist(ctx, clock, rc)
-		return nil, withDetail(ErrRevoked, "the refresh token was already used; its session is revoked")
+		err := withDetail(ErrRevoked, "the refresh token was already used; its session is revoked")
+		e := claimsEvent(EventRefreshReuse, rc)
+		e.Err = err
+		m.Notify(ctx, e)
+		return nil, err
 	}
+	m.report(ctx, claimsEvent(EventRefresh, rc), nil)
 	return pair, nil
 }

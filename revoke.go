@@ -67,10 +67,11 @@ func (m *Manager) EndSession(ctx context.Context, c *Claims) error {
 	if !until.After(now) {
 		return nil
 	}
+	e := Event{Kind: EventLogout, Subject: c.Subject, SessionID: c.SessionID}
 	if err := m.store.Revoke(ctx, now, c.SessionID, until); err != nil {
-		return storeError(err)
+		return m.report(ctx, e, storeError(err))
 	}
-	return m.unlist(ctx, now, c)
+	return m.report(ctx, e, m.unlist(ctx, now, c))
 }
 
 // sessionEnd is when the last token of the session of c stops being
@@ -126,7 +127,7 @@ func (m *Manager) RevokeAccessToken(ctx context.Context, jti string) error {
 	// A valid access token was issued at most a leeway in the future and
 	// lives at most AccessTTL, plus a leeway after its "exp".
 	if err := m.store.Revoke(ctx, now, jti, now.Add(m.accessTTL+2*m.leeway)); err != nil {
-		return storeError(err)
+		return m.report(ctx, Event{TokenID: jti}, storeError(err))
 	}
 	return nil
 }
@@ -186,10 +187,11 @@ func (m *Manager) LogoutEverywhere(ctx context.Context, subject string) error {
 	// Every token of an earlier login expires by the login plus the longer
 	// TTL, and is accepted for a leeway beyond.
 	until := now.Add(max(m.accessTTL, m.refreshTTL) + m.leeway)
-	if err := m.store.RevokeBefore(ctx, now, subject, until); err != nil {
-		return storeError(err)
+	var err error
+	if err = m.store.RevokeBefore(ctx, now, subject, until); err != nil {
+		err = storeError(err)
 	}
-	return nil
+	return m.report(ctx, Event{Kind: EventLogoutEverywhere, Subject: subject}, err)
 }
 
 func storeError(err error) error {

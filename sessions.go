@@ -317,6 +317,9 @@ func (m *Manager) endListed(ctx context.Context, now time.Time, subject string, 
 	if err := m.sessions.store.RemoveSessions(ctx, now, subject, ids); err != nil {
 		return storeError(err)
 	}
+	for _, id := range ids {
+		m.report(ctx, Event{Kind: EventLogout, Subject: subject, SessionID: id}, nil)
+	}
 	return nil
 }
 
@@ -388,15 +391,16 @@ func (m *Manager) EndSessionByID(ctx context.Context, subject, sessionID string)
 		return withDetail(ErrInvalidConfig, "EndSessionByID needs a subject and a session ID")
 	}
 	now := m.now()
+	e := Event{Subject: subject, SessionID: sessionID}
 	list, err := ss.ListSessions(ctx, now, subject)
 	if err != nil {
-		return storeError(err)
+		return m.report(ctx, e, storeError(err))
 	}
 	i := slices.IndexFunc(list, func(s Session) bool { return s.ID == sessionID })
 	if i < 0 {
 		return withDetail(ErrNoSession, "the subject has no live session with that ID")
 	}
-	return m.endListed(ctx, now, subject, list[i:i+1])
+	return m.report(ctx, e, m.endListed(ctx, now, subject, list[i:i+1]))
 }
 
 // EndOtherSessions ends every live session of current's subject but the
@@ -418,13 +422,14 @@ func (m *Manager) EndOtherSessions(ctx context.Context, current *Claims) error {
 		return withDetail(ErrInvalidConfig, "EndOtherSessions takes the claims a guard returned for the caller's token")
 	}
 	now := m.now()
+	e := Event{Subject: current.Subject}
 	list, err := ss.ListSessions(ctx, now, current.Subject)
 	if err != nil {
-		return storeError(err)
+		return m.report(ctx, e, storeError(err))
 	}
 	list = slices.DeleteFunc(list, func(s Session) bool { return s.ID == current.SessionID })
 	if len(list) == 0 {
 		return nil
 	}
-	return m.endListed(ctx, now, current.Subject, list)
+	return m.report(ctx, e, m.endListed(ctx, now, current.Subject, list))
 }

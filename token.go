@@ -252,8 +252,9 @@ func (m *Manager) Issue(ctx context.Context, subject string, opts ...IssueOption
 	// Recorded once the tokens exist, and before anyone holds them, so
 	// that no call can end the session before it is listed.
 	if err := m.register(ctx, subject, login, refresh, o.labels); err != nil {
-		return nil, err
+		return nil, m.report(ctx, Event{Subject: subject, SessionID: refresh.sessionID}, err)
 	}
+	m.report(ctx, Event{Kind: EventLogin, Subject: subject, SessionID: refresh.sessionID, TokenID: access.id}, nil)
 	return pair, nil
 }
 

@@ -2,6 +2,7 @@ package httpauth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -312,5 +313,90 @@ func TestCSRFWithoutNotifier(t *testing.T) {
 	}
 	if got, _ := log.take(); len(got) != 0 {
 		t.Errorf("events %v, want none: the Guard cannot be told", got)
+	}
+}
+
+// The issue's flow through HTTP, in both token formats: log in, refresh
+// (with rotation), replay the spent refresh token, use the revoked
+// session's access token. The hook hears each step once, with the request
+// ID the application's own middleware put in the request's context.
+func TestEventFlowOverHTTP(t *testing.T) {
+	for _, f := range []struct {
+		name string
+		cfg  freshtoken.Config
+	}{
+		{"native", freshtoken.Config{}},
+		{"flask", freshtoken.Config{Key: []byte("httpauth events test secret, 32+"), Flask: &freshtoken.FlaskOptions{}}},
+	} {
+		t.Run(f.name, func(t *testing.T) {
+			log := &eventLog{}
+			cfg := f.cfg
+			cfg.Events, cfg.RotateRefresh = log.hook, true
+			m, clk := newTestManager(t, cfg)
+			mw, err := New(m, Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mux := http.NewServeMux()
+			mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+				pair, err := m.Issue(r.Context(), "user-42")
+				if err != nil {
+					mw.WriteError(w, r, err)
+					return
+				}
+				WriteTokenResponse(w, pair)
+			})
+			mux.Handle("POST /refresh", mw.RequireRefresh(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				pair, err := m.Refresh(r.Context(), TokenFromContext(r.Context()))
+				if err != nil {
+					mw.WriteError(w, r, err)
+					return
+				}
+				WriteTokenResponse(w, pair)
+			})))
+			mux.Handle("GET /me", mw.RequireAccess(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+			send := func(id, method, path, tok string) *httptest.ResponseRecorder {
+				r := httptest.NewRequest(method, path, nil)
+				if tok != "" {
+					r.Header.Set("Authorization", "Bearer "+tok)
+				}
+				w := httptest.NewRecorder()
+				withRequestID(id, mux).ServeHTTP(w, r)
+				return w
+			}
+			tokens := func(w *httptest.ResponseRecorder) TokenResponse {
+				t.Helper()
+				var tr TokenResponse
+				if err := json.Unmarshal(w.Body.Bytes(), &tr); err != nil || w.Code != 200 {
+					t.Fatalf("%d %s", w.Code, w.Body)
+				}
+				return tr
+			}
+			login := tokens(send("r1", "POST", "/login", ""))
+			clk.Advance(time.Minute)
+			next := tokens(send("r2", "POST", "/refresh", login.RefreshToken))
+			clk.Advance(time.Minute)
+			if w := send("r3", "POST", "/refresh", login.RefreshToken); w.Code != 401 {
+				t.Errorf("replayed refresh token: %d, want 401", w.Code)
+			}
+			if w := send("r4", "GET", "/me", next.AccessToken); w.Code != 401 {
+				t.Errorf("revoked session's access token: %d, want 401", w.Code)
+			}
+			got, ids := log.take()
+			kinds := make([]freshtoken.EventKind, len(got))
+			for i, e := range got {
+				kinds[i] = e.Kind
+				if e.Subject != "user-42" || e.SessionID == "" {
+					t.Errorf("event %v: subject %q, session %q", e.Kind, e.Subject, e.SessionID)
+				}
+			}
+			wantKinds := []freshtoken.EventKind{freshtoken.EventLogin, freshtoken.EventRefresh, freshtoken.EventRefreshReuse, freshtoken.EventRevokedToken}
+			if diff := cmp.Diff(wantKinds, kinds); diff != "" {
+				t.Errorf("event kinds (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]any{"r1", "r2", "r3", "r4"}, ids); diff != "" {
+				t.Errorf("request IDs the hook saw (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
