@@ -65,6 +65,12 @@ const retryAfter = 5 * time.Second
 //     without a challenge, code "temporarily_unavailable", RetryAfter 5
 //     seconds: nothing is known to be wrong with the token, the server
 //     cannot check it yet.
+//   - freshtoken.ErrNoSession (ending a session the user does not have):
+//     404 without a challenge, code "not_found".
+//   - freshtoken.ErrTooManySessions (a login over the cap, with
+//     SessionConfig.RefuseOverCap): 403 without a challenge, code
+//     "too_many_sessions": not 401, as logging in again would not help, and
+//     not 429, as waiting would not either until a session ends.
 //   - freshtoken.ErrInvalidConfig, freshtoken.ErrInvalidKey: 500, code
 //     "server_error".
 //   - Anything else, including errors neither package defines: 401,
@@ -101,6 +107,18 @@ func ResponseFor(realm string, err error) ErrorResponse {
 			Code:        "temporarily_unavailable",
 			Description: "The token cannot be checked right now; try again later",
 			RetryAfter:  retryAfter,
+		}
+	case errors.Is(err, freshtoken.ErrNoSession):
+		return ErrorResponse{
+			Status:      http.StatusNotFound,
+			Code:        "not_found",
+			Description: "There is no live session with that ID",
+		}
+	case errors.Is(err, freshtoken.ErrTooManySessions):
+		return ErrorResponse{
+			Status:      http.StatusForbidden,
+			Code:        "too_many_sessions",
+			Description: "The account has as many sessions as it may; end one first",
 		}
 	case errors.Is(err, freshtoken.ErrInvalidConfig), errors.Is(err, freshtoken.ErrInvalidKey):
 		return ErrorResponse{

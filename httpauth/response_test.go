@@ -90,6 +90,16 @@ func TestResponseFor(t *testing.T) {
 			"a verifier without its keys knows nothing bad about the token",
 		},
 		{
+			"no such session", "api", newError(freshtoken.ErrNoSession, "x"),
+			ErrorResponse{Status: 404, Code: "not_found", Description: "There is no live session with that ID"},
+			"ending a session the user does not have: the ID names nothing of theirs",
+		},
+		{
+			"too many sessions", "api", newError(freshtoken.ErrTooManySessions, "x"),
+			ErrorResponse{Status: 403, Code: "too_many_sessions", Description: "The account has as many sessions as it may; end one first"},
+			"logging in again would not help, nor would waiting",
+		},
+		{
 			"config", "api", newError(freshtoken.ErrInvalidConfig, "x"),
 			ErrorResponse{Status: 500, Code: "server_error", Description: "The server is misconfigured"},
 			"",

@@ -231,7 +231,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	pair, err := s.tokens.Issue(r.Context(), user, sessionLabels(r))
 	if err != nil {
-		s.writeError(s.mw, w, r, err)
+		s.mw.WriteError(w, r, err)
 		return
 	}
 	s.writeTokens(w, pair)

@@ -110,7 +110,7 @@ func (s *server) cookieLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	pair, err := s.tokens.Issue(r.Context(), user, freshtoken.WithCSRF(), sessionLabels(r))
 	if err != nil {
-		s.writeError(s.cookies, w, r, err)
+		s.cookies.WriteError(w, r, err)
 		return
 	}
 	s.writeCookies(w, r, pair)

@@ -16,7 +16,6 @@ package api
 // caller's live sessions answers 404, whoever else it may belong to.
 
 import (
-	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -51,7 +50,7 @@ func (s *server) listSessions(mw *httpauth.Middleware) http.Handler {
 		c := httpauth.ClaimsFromContext(r.Context())
 		list, err := s.tokens.Sessions(r.Context(), c.Subject, c)
 		if err != nil {
-			s.writeError(mw, w, r, err)
+			mw.WriteError(w, r, err)
 			return
 		}
 		out := make([]sessionJSON, len(list))
@@ -75,7 +74,7 @@ func (s *server) endSession(mw *httpauth.Middleware, clear bool) http.Handler {
 		id := r.PathValue("id")
 		if id == c.SessionID {
 			if err := s.tokens.EndSession(ctx, c); err != nil {
-				s.writeError(mw, w, r, err)
+				mw.WriteError(w, r, err)
 				return
 			}
 			if clear {
@@ -87,28 +86,15 @@ func (s *server) endSession(mw *httpauth.Middleware, clear bool) http.Handler {
 		// The middleware checked the token, and the CSRF header for a
 		// cookie; this asks the token for more: a recent login.
 		if _, err := s.tokens.RequireFresh(ctx, httpauth.TokenFromContext(ctx)); err != nil {
-			s.writeError(mw, w, r, err)
+			mw.WriteError(w, r, err)
 			return
 		}
 		if err := s.tokens.EndSessionByID(ctx, c.Subject, id); err != nil {
-			s.writeError(mw, w, r, err)
+			mw.WriteError(w, r, err)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-}
-
-// writeError answers the session sentinels that httpauth does not know
-// yet, and leaves the rest to it.
-func (s *server) writeError(mw *httpauth.Middleware, w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, freshtoken.ErrNoSession):
-		writeJSON(w, http.StatusNotFound, errorBody("not_found", "You have no live session with that ID"))
-	case errors.Is(err, freshtoken.ErrTooManySessions):
-		writeJSON(w, http.StatusForbidden, errorBody("too_many_sessions", "You are logged in on too many devices; end a session first"))
-	default:
-		mw.WriteError(w, r, err)
-	}
 }
 
 // maxLabel is the longest label value freshtoken.WithSessionLabels takes.
