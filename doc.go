@@ -37,22 +37,38 @@
 // is most of a guard's cost. Everything that depends on the clock, the
 // configuration or the revocation store is still checked on every call.
 //
+// [LoadOrCreateKey] loads the signing key, or creates it on first start;
+// [LoadKey], [LoadKeyEnv] and [ParseKey] read PEM or JWK keys. New refuses
+// a configuration that cannot work (an AccessTTL longer than RefreshTTL, a
+// MaxTokenSize no token fits, a weak key) with an error naming the field
+// and the value.
+//
+// # Claims
+//
+// Config.ClaimsLoader is called at every login and every refresh; its
+// claims (roles, permissions) go into each new access token and never into
+// refresh tokens, so a change reaches the user at the next refresh instead
+// of living as long as the session. [WithClaims] adds claims that belong to
+// one login. [Claims.Decode] reads them into the application's own type.
+//
 // # Errors
 //
 // Guards return nil claims and an error on failure. Match errors with
 // [errors.Is] against the sentinels ([ErrMalformed], [ErrSignature],
 // [ErrUnknownKey], [ErrInvalidClaims], [ErrExpired], [ErrNotYetValid],
-// [ErrWrongType], [ErrNotFresh], [ErrRevoked], [ErrStoreUnavailable], and
-// [ErrInvalidConfig] for a bad argument such as a zero maximum age); reach
+// [ErrWrongType], [ErrNotFresh], [ErrRevoked], [ErrStoreUnavailable],
+// [ErrKeysUnavailable], and [ErrInvalidConfig] for a bad argument such as a
+// zero maximum age); reach
 // the details of a freshness failure with [errors.As] and a *FreshnessError.
 // Error text is for people and logs and may change; the sentinels and types
 // will not.
 //
-// # Logout
+// # Logout and sessions
 //
-// Every token of a login names the login's session. [Manager.Logout] with
-// the refresh token ends the session: the refresh token and every access
-// token made from it then fail with [ErrRevoked]. [Manager.LogoutEverywhere]
+// Every token of a login names the login's session. [Manager.EndSession]
+// with the claims of any of its tokens (or [Manager.Logout] with the refresh
+// token) ends the session: the refresh token and every access token made
+// from it then fail with [ErrRevoked]. [Manager.LogoutEverywhere]
 // ends every session of a subject that began before the call (after a
 // password change), and [Manager.RevokeAccessToken] a single access token.
 // Revocations live in Config.Store: a [MemoryStore] by default, for one
@@ -60,6 +76,20 @@
 // redisstore sub-module. A store that cannot answer makes guards fail with
 // [ErrStoreUnavailable], never succeed. Config.RotateRefresh turns on
 // refresh token rotation with reuse detection.
+//
+// Stores that implement [SessionStore] (both of freshtoken's do) also keep
+// a registry of live sessions: [Manager.Sessions] lists a user's, with the
+// labels given at login ([WithSessionLabels]), [Manager.EndSessionByID]
+// ends one of them and [Manager.EndOtherSessions] all but the caller's;
+// Config.Sessions caps them per user.
+//
+// # Events
+//
+// Config.Events hears of what operators watch: a reused refresh token, a
+// revoked token presented, a store outage, an unknown key, a failed key
+// fetch, CSRF failures, logins, refreshes and logouts, each as an [Event]
+// with the caller's context and the IDs involved, never a token or a key.
+// [SlogEvents] logs them with log/slog.
 //
 // # HTTP
 //
@@ -70,10 +100,13 @@
 // verified claims to the handler, and answers refusals with 401 and an RFC
 // 6750 challenge, or an RFC 9470 "insufficient_user_authentication"
 // challenge when a fresh login is needed; its ResponseFor gives the same
-// answers to other frameworks. [Manager.JWKSHandler] publishes the public
-// keys, and [NewVerifier] builds a [Verifier] for a resource server: the
-// guards, with the keys of a remote JWK Set (or given keys), and nothing
-// that signs or revokes.
+// answers to other frameworks; sub-modules adapt it to gin, echo and fiber.
+// [Manager.JWKSHandler] publishes the public keys, and [NewVerifier]
+// builds a [Verifier] for a resource server: the guards, with the keys of a
+// remote JWK Set (or given keys, or several issuers' sets), and nothing
+// that signs or revokes. Its zero configuration accepts every token the
+// issuer accepts, and with VerifierConfig.StartWithoutKeys it starts before
+// the issuer is up.
 //
 // # Flask-JWT-Extended
 //
