@@ -665,16 +665,8 @@ func TestHostileCorpusEvents(t *testing.T) {
 				tok := hc.build(t, p)
 				log.take() // Issue's events, if any, are not the row's
 				p.clock.Set(start.Add(time.Duration(hc.Clock) * time.Second))
-				g := p.guards()
-				guard := g.RequireAccess
-				switch hc.Guard {
-				case "refresh":
-					guard = g.RequireRefresh
-				case "fresh":
-					guard = g.RequireFresh
-				}
 				class, _ := hc.want(p.name)
-				guard(ctx, tok)
+				hc.guard(p)(ctx, tok)
 				got := log.takeEvents()
 				var want []Event
 				if class == "unknown_key" {

@@ -131,6 +131,19 @@ func (p hostileProfile) guards() *Verifier {
 	return &p.m.Verifier
 }
 
+// guard is the guard the case calls on the profile: RequireAccess unless
+// the case names "refresh" or "fresh".
+func (hc hostileCase) guard(p hostileProfile) func(context.Context, string) (*Claims, error) {
+	g := p.guards()
+	switch hc.Guard {
+	case "refresh":
+		return g.RequireRefresh
+	case "fresh":
+		return g.RequireFresh
+	}
+	return g.RequireAccess
+}
+
 // Names in the "issuers" profile: the Manager signs as hostileIssuerA, under
 // a kid that hostileIssuerB's keys use too, and hostileIssuerA's keys also
 // hold hostileOnlyA, a kid hostileIssuerB's keys lack.
@@ -452,16 +465,8 @@ func TestHostileCorpus(t *testing.T) {
 				defer p.clock.Set(start)
 				tok := hc.build(t, p)
 				p.clock.Set(start.Add(time.Duration(hc.Clock) * time.Second))
-				g := p.guards()
-				guard := g.RequireAccess
-				switch hc.Guard {
-				case "refresh":
-					guard = g.RequireRefresh
-				case "fresh":
-					guard = g.RequireFresh
-				}
 				class, want := hc.want(p.name)
-				c, err := guard(ctx, tok)
+				c, err := hc.guard(p)(ctx, tok)
 				switch {
 				case want == nil && err != nil:
 					t.Fatalf("got %v, want the token accepted (%s)", err, hc.Reason)
