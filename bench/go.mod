@@ -21,6 +21,7 @@ require (
 	github.com/bytedance/gopkg v0.1.3 // indirect
 	github.com/bytedance/sonic v1.15.0 // indirect
 	github.com/bytedance/sonic/loader v0.5.0 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/cloudwego/base64x v0.1.6 // indirect
 	github.com/gabriel-vasile/mimetype v1.4.12 // indirect
 	github.com/gin-contrib/sse v1.1.0 // indirect
@@ -49,6 +50,7 @@ require (
 	github.com/valyala/fasttemplate v1.2.2 // indirect
 	github.com/valyala/tcplisten v1.0.0 // indirect
 	go.mongodb.org/mongo-driver/v2 v2.5.0 // indirect
+	go.uber.org/atomic v1.11.0 // indirect
 	golang.org/x/arch v0.22.0 // indirect
 	golang.org/x/net v0.56.0 // indirect
 	google.golang.org/protobuf v1.36.10 // indirect
@@ -59,6 +61,7 @@ require (
 	github.com/freshtoken/freshtoken/echoauth v0.0.0
 	github.com/freshtoken/freshtoken/fiberauth v0.0.0
 	github.com/freshtoken/freshtoken/ginauth v0.0.0
+	github.com/freshtoken/freshtoken/redisstore v0.0.0
 	github.com/goccy/go-json v0.11.2 // indirect
 	github.com/lestrrat-go/blackmagic v1.0.4 // indirect
 	github.com/lestrrat-go/dsig v1.4.0 // indirect
@@ -69,6 +72,7 @@ require (
 	github.com/lestrrat-go/iter v1.0.2 // indirect
 	github.com/lestrrat-go/option v1.0.1 // indirect
 	github.com/lestrrat-go/option/v2 v2.0.0 // indirect
+	github.com/redis/go-redis/v9 v9.22.0
 	github.com/segmentio/asm v1.2.1 // indirect
 	github.com/valyala/fastjson v1.6.10 // indirect
 	golang.org/x/crypto v0.53.0 // indirect
@@ -83,3 +87,5 @@ replace github.com/freshtoken/freshtoken/ginauth => ../ginauth
 replace github.com/freshtoken/freshtoken/echoauth => ../echoauth
 
 replace github.com/freshtoken/freshtoken/fiberauth => ../fiberauth
+
+replace github.com/freshtoken/freshtoken/redisstore => ../redisstore

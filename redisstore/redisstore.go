@@ -1,35 +1,3 @@
-// Package redisstore is a freshtoken.Store kept in Redis, so that every
-// instance of a service sees every logout.
-//
-//	rdb := redis.NewClient(&redis.Options{
-//		Addr:                  "localhost:6379",
-//		ContextTimeoutEnabled: true,             // a request's deadline bounds the store call
-//		ReadTimeout:           500 * time.Millisecond,
-//		WriteTimeout:          500 * time.Millisecond,
-//	})
-//	store, err := redisstore.New(rdb, "")
-//	...
-//	m, err := freshtoken.New(freshtoken.Config{Key: key, Store: store})
-//
-// Every step that must be atomic (spending a refresh token and, on reuse,
-// revoking its session; keeping the later of two revocations) runs as one
-// Lua script on the server. The keys one script touches share a hash tag,
-// so the store works on Redis Cluster too. Every key expires when the
-// tokens it can block have expired, so Redis holds only live entries.
-//
-// Revocations are only as durable as Redis: without persistence a restart
-// forgets them and the revoked tokens work again until they expire. Run
-// Redis with "appendonly yes" ("appendfsync always" loses nothing even in a
-// crash; the default "everysec" may lose the last second).
-//
-// When Redis cannot be reached the Manager refuses tokens with
-// freshtoken.ErrStoreUnavailable. How long a call waits before that is up
-// to the client: go-redis honours the context's deadline while dialling,
-// but while waiting for an answer only with ContextTimeoutEnabled; without
-// it a Redis that accepts connections and never answers holds each call
-// for ReadTimeout on every retry (about 20 seconds with go-redis's
-// defaults). Give requests a deadline and set ContextTimeoutEnabled, or
-// keep ReadTimeout, WriteTimeout and MaxRetries small.
 package redisstore
 
 import (
@@ -50,8 +18,10 @@ const defaultPrefix = "freshtoken:"
 // Store is a freshtoken.Store in Redis. It is safe for concurrent use, and
 // any number of processes may share one Redis through it.
 type Store struct {
-	client redis.UniversalClient
-	prefix string
+	client  redis.UniversalClient
+	prefix  string
+	view    *view    // nil without Options.LocalView
+	tracker *tracker // keeps view exact
 }
 
 var (
@@ -66,8 +36,11 @@ var (
 // client is a *redis.Client, a *redis.ClusterClient or a failover
 // (Sentinel) client; the Store never closes it. A *redis.Ring works too,
 // but it moves keys when a shard fails, forgetting that shard's
-// revocations.
-func New(client redis.UniversalClient, prefix string) (*Store, error) {
+// revocations, and cannot have a local view.
+//
+// Without opts, or with the zero Options, every Lookup is a round trip to
+// Redis. At most one Options may be given.
+func New(client redis.UniversalClient, prefix string, opts ...Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: New needs a client")
 	}
@@ -77,7 +50,16 @@ func New(client redis.UniversalClient, prefix string) (*Store, error) {
 	if strings.ContainsAny(prefix, "{}") {
 		return nil, fmt.Errorf("redisstore: prefix %q contains a brace, which would change Redis Cluster hash slots", prefix)
 	}
-	return &Store{client: client, prefix: prefix}, nil
+	if len(opts) > 1 {
+		return nil, fmt.Errorf("%w: redisstore.New takes at most one Options, got %d", freshtoken.ErrInvalidConfig, len(opts))
+	}
+	s := &Store{client: client, prefix: prefix}
+	if len(opts) == 1 && opts[0].LocalView {
+		if err := s.startView(opts[0]); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
 // Keys. The part in braces is the hash tag: Redis Cluster places a key by
@@ -142,7 +124,9 @@ func (s *Store) Revoke(ctx context.Context, now time.Time, id string, until time
 	if ms == 0 {
 		return nil
 	}
-	if err := revokeScript.Run(ctx, s.client, []string{s.revokedKey(id)}, micros(until), ms).Err(); err != nil {
+	err := revokeScript.Run(ctx, s.client, []string{s.revokedKey(id)}, micros(until), ms).Err()
+	s.wrote(id, "")
+	if err != nil {
 		return fmt.Errorf("redisstore: revoke: %w", err)
 	}
 	return nil
@@ -188,23 +172,75 @@ func (s *Store) RevokeBefore(ctx context.Context, now time.Time, subject string,
 		return nil
 	}
 	keys := []string{s.cutoffKey(subject), s.sessionsKey(subject)}
-	if err := cutoffScript.Run(ctx, s.client, keys, nanos(now), micros(until), ms).Err(); err != nil {
+	err := cutoffScript.Run(ctx, s.client, keys, nanos(now), micros(until), ms).Err()
+	s.wrote("", subject)
+	if err != nil {
 		return fmt.Errorf("redisstore: revoke subject: %w", err)
 	}
 	return nil
 }
 
-// Lookup implements freshtoken.Store. It reads its keys in one pipeline:
-// one round trip, and on Cluster one per node holding them.
+// Lookup implements freshtoken.Store. With the local view it answers from
+// memory when it can (see the package doc); otherwise, and always without
+// one, it reads its keys in one pipeline: one round trip, and on Cluster
+// one per node holding them.
 func (s *Store) Lookup(ctx context.Context, now time.Time, subject, tokenID, sessionID string) (bool, time.Time, error) {
+	revoked, cutoff, _, err := s.lookup(ctx, now, subject, tokenID, sessionID)
+	return revoked, cutoff, err
+}
+
+// lookup is Lookup, and tells when the heartbeat that vouched for the view
+// was sent (monotonic ns since the tracker's start), or -1 when the answer
+// came from Redis.
+func (s *Store) lookup(ctx context.Context, now time.Time, subject, tokenID, sessionID string) (bool, time.Time, int64, error) {
 	switch {
 	case subject == "":
-		return false, time.Time{}, errEmpty("subject")
+		return false, time.Time{}, -1, errEmpty("subject")
 	case tokenID == "":
-		return false, time.Time{}, errEmpty("token ID")
+		return false, time.Time{}, -1, errEmpty("token ID")
 	case sessionID == "":
-		return false, time.Time{}, errEmpty("session ID")
+		return false, time.Time{}, -1, errEmpty("session ID")
 	}
+	t := now.UnixMicro()
+	if s.view == nil {
+		revoked, cutoff, err := s.read(ctx, t, subject, tokenID, sessionID, nil)
+		return revoked, cutoff, -1, err
+	}
+	// The heartbeat is read before the entries: every invalidation that
+	// came before its answer is in the view by then.
+	vouched, ok := s.tracker.vouch()
+	if ok {
+		if tok, sess, cut, found := s.view.get(subject, tokenID, sessionID); found {
+			revoked, cutoff := decide(t, tok, sess, cut)
+			return revoked, cutoff, vouched, nil
+		}
+		s.view.misses.Add(1)
+	} else {
+		if s.tracker.closed.Load() {
+			revoked, cutoff, err := s.read(ctx, t, subject, tokenID, sessionID, nil)
+			return revoked, cutoff, -1, err
+		}
+		s.view.fenced.Add(1)
+	}
+	g := s.view.gensFor(subject, tokenID, sessionID)
+	revoked, cutoff, err := s.read(ctx, t, subject, tokenID, sessionID, &g)
+	return revoked, cutoff, -1, err
+}
+
+// decide answers a lookup from the entries as read (µs; t is now).
+func decide(t int64, tok, sess revEntry, cut cutEntry) (bool, time.Time) {
+	if tok.end > t || sess.end > t {
+		return true, time.Time{}
+	}
+	if cut.end <= t {
+		return false, time.Time{}
+	}
+	return false, time.Unix(0, cut.at).UTC()
+}
+
+// read asks Redis, and with g (the view's generations, taken before) keeps
+// what it read in the view.
+func (s *Store) read(ctx context.Context, t int64, subject, tokenID, sessionID string, g *gens) (bool, time.Time, error) {
 	pipe := s.client.Pipeline()
 	token := pipe.Get(ctx, s.revokedKey(tokenID))
 	session := token
@@ -215,47 +251,47 @@ func (s *Store) Lookup(ctx context.Context, now time.Time, subject, tokenID, ses
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return false, time.Time{}, fmt.Errorf("redisstore: lookup: %w", err)
 	}
-	t := now.UnixMicro()
-	for _, cmd := range []*redis.StringCmd{token, session} {
-		end, ok, err := number(cmd)
-		if err != nil {
-			return false, time.Time{}, err
-		}
-		if ok && end > t {
-			return true, time.Time{}, nil
-		}
+	var tok, sess revEntry
+	var err error
+	if tok.end, err = number(token); err != nil {
+		return false, time.Time{}, err
 	}
+	if sess.end, err = number(session); err != nil {
+		return false, time.Time{}, err
+	}
+	var c cutEntry
 	v, err := cut.Result()
 	switch {
 	case errors.Is(err, redis.Nil):
-		return false, time.Time{}, nil
 	case err != nil:
 		return false, time.Time{}, fmt.Errorf("redisstore: lookup: %w", err)
+	default:
+		var ok bool
+		if c.at, c.end, ok = pair(v); !ok {
+			return false, time.Time{}, fmt.Errorf("redisstore: lookup: malformed cutoff %q", v)
+		}
 	}
-	at, end, ok := pair(v)
-	if !ok {
-		return false, time.Time{}, fmt.Errorf("redisstore: lookup: malformed cutoff %q", v)
+	if g != nil {
+		s.view.fill(*g, t, subject, tokenID, sessionID, &tok, &sess, &c)
 	}
-	if end <= t {
-		return false, time.Time{}, nil
-	}
-	return false, time.Unix(0, at).UTC(), nil
+	revoked, cutoff := decide(t, tok, sess, c)
+	return revoked, cutoff, nil
 }
 
-// number reads the integer a GET returned; ok is false when the key is missing.
-func number(cmd *redis.StringCmd) (n int64, ok bool, err error) {
+// number reads the integer a GET returned; 0 when the key is missing.
+func number(cmd *redis.StringCmd) (int64, error) {
 	v, err := cmd.Result()
 	if errors.Is(err, redis.Nil) {
-		return 0, false, nil
+		return 0, nil
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("redisstore: lookup: %w", err)
+		return 0, fmt.Errorf("redisstore: lookup: %w", err)
 	}
-	n, err = strconv.ParseInt(v, 10, 64)
+	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		return 0, false, fmt.Errorf("redisstore: lookup: malformed entry %q", v)
+		return 0, fmt.Errorf("redisstore: lookup: malformed entry %q", v)
 	}
-	return n, true, nil
+	return n, nil
 }
 
 // pair reads "<a> <b>".
@@ -309,6 +345,9 @@ func (s *Store) Redeem(ctx context.Context, now time.Time, sessionID, tokenID st
 	}
 	keys := []string{s.revokedKey(sessionID), s.spentKey(sessionID, tokenID)}
 	n, err := redeemScript.Run(ctx, s.client, keys, micros(now), micros(until), ms, grace.Microseconds()).Int()
+	if n != 1 {
+		s.wrote(sessionID, "") // a reuse revoked the session
+	}
 	if err != nil {
 		return false, fmt.Errorf("redisstore: redeem: %w", err)
 	}

@@ -178,11 +178,11 @@ func (s *Store) ListSessions(ctx context.Context, now time.Time, subject string)
 	}
 	out := live[:0]
 	for i, sess := range live {
-		end, ok, err := number(revoked[i])
+		end, err := number(revoked[i])
 		if err != nil {
 			return nil, err
 		}
-		if !ok || end <= t {
+		if end <= t {
 			out = append(out, sess)
 		}
 	}
