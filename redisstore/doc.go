@@ -65,6 +65,13 @@
 // emptied view has filled again. On Redis Cluster the masters are the
 // client's own, listed again every second.
 //
+// The view must be filled from the masters whose invalidations it hears: a
+// replica read just after a revocation may still say "not revoked", and
+// nothing would then remove that answer. So New refuses LocalView with a
+// cluster client that reads replicas (ReadOnly, RouteByLatency,
+// RouteRandomly), and a Sentinel client must not be made with ReplicaOnly
+// or RouteRandomly (New cannot tell those from a plain client).
+//
 // The trade-off is that window: without the view a token is refused as
 // soon as its revocation returns; with it, another instance may accept it
 // for a little longer, at most the fence. In exchange, a warm lookup reads

@@ -85,8 +85,18 @@ func (s *Store) startView(o Options) error {
 		}
 		masters = func(context.Context) ([]*redis.Options, error) { return []*redis.Options{opt}, nil }
 	case *redis.ClusterClient:
-		if c.Options().StreamingCredentialsProvider != nil {
+		co := c.Options()
+		if co.StreamingCredentialsProvider != nil {
 			return streaming
+		}
+		if co.ReadOnly || co.RouteByLatency || co.RouteRandomly {
+			// The view is kept exact by the masters' invalidations, so it
+			// may only be filled from the masters: a replica that has not
+			// yet applied a revocation, read after the master's
+			// invalidation arrived, would leave "not revoked" in the view
+			// with nothing left to remove it.
+			return fmt.Errorf("%w: redisstore: LocalView reads from the masters only; this cluster client reads replicas (ReadOnly, RouteByLatency or RouteRandomly): give the store a client without them",
+				freshtoken.ErrInvalidConfig)
 		}
 		masters = func(ctx context.Context) ([]*redis.Options, error) {
 			var mu sync.Mutex

@@ -54,6 +54,16 @@ func TestNewOptions(t *testing.T) {
 	defer c.Close()
 	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}})
 	defer ring.Close()
+	replicaReads := func(edit func(*redis.ClusterOptions)) *redis.ClusterClient {
+		o := &redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}}
+		edit(o)
+		c := redis.NewClusterClient(o)
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	readOnly := replicaReads(func(o *redis.ClusterOptions) { o.ReadOnly = true })
+	byLatency := replicaReads(func(o *redis.ClusterOptions) { o.RouteByLatency = true })
+	randomly := replicaReads(func(o *redis.ClusterOptions) { o.RouteRandomly = true })
 	cases := []struct {
 		name, reason string
 		client       redis.UniversalClient
@@ -68,6 +78,12 @@ func TestNewOptions(t *testing.T) {
 		{"negative size", "", c, []redisstore.Options{{LocalView: true, ViewSize: -1}}, true},
 		{"ring", "a ring has no fixed masters to track", ring, []redisstore.Options{{LocalView: true}}, true},
 		{"ring without a view", "", ring, []redisstore.Options{{}}, false},
+		// A replica may answer "not revoked" after the master's invalidation
+		// has arrived; the view would then keep that answer for minutes.
+		{"cluster reading replicas", "the view may only be filled from the masters it tracks", readOnly, []redisstore.Options{{LocalView: true}}, true},
+		{"cluster routing by latency", "the same, through a replica", byLatency, []redisstore.Options{{LocalView: true}}, true},
+		{"cluster routing randomly", "the same, through a replica", randomly, []redisstore.Options{{LocalView: true}}, true},
+		{"cluster reading replicas, no view", "round trips may read replicas, as today", readOnly, []redisstore.Options{{}}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
