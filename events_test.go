@@ -423,7 +423,7 @@ func TestKeySetEventsHideURLPassword(t *testing.T) {
 	defer cancel()
 	issuer, clk := newTestManager(t, Config{Key: webKey(1)})
 	iss := newIssuerServer(t, issuer)
-	withPassword := strings.Replace(iss.jwksURL(), "http://", "http://ops:hunter2@", 1)
+	withPassword := strings.Replace(iss.jwksURL(), "http://", "http://ops:hunter2@", 1) + "?api_key=s3cret"
 	v := newWebVerifier(t, ctx, VerifierConfig{JWKSURL: withPassword, Config: Config{Now: clk.Now, Events: log.hook}})
 	stranger, _ := newTestManager(t, Config{Key: webKey(2), Now: clk.Now})
 	iss.publish(unavailable)
@@ -435,8 +435,8 @@ func TestKeySetEventsHideURLPassword(t *testing.T) {
 	if len(got) != 2 || got[0].Kind != EventKeySetFetchFailed {
 		t.Fatalf("events %v, want a failed fetch and an unknown key", got)
 	}
-	redacted := strings.Replace(iss.jwksURL(), "http://", "http://ops:xxxxx@", 1)
-	if msg := got[0].Err.Error(); strings.Contains(msg, "hunter2") || !strings.Contains(msg, redacted) {
+	redacted := strings.Replace(iss.jwksURL(), "http://", "http://ops:xxxxx@", 1) + "?…"
+	if msg := got[0].Err.Error(); strings.Contains(msg, "hunter2") || strings.Contains(msg, "s3cret") || !strings.Contains(msg, redacted) {
 		t.Errorf("the event's error is %q; want it to name %s, without the password", msg, redacted)
 	}
 }

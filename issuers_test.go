@@ -223,9 +223,13 @@ func TestIssuersStartError(t *testing.T) {
 	srvA := newIssuerServer(t, a)
 	srvB := newIssuerServer(t, a)
 	srvB.publish(http.NotFoundHandler())
-	_, err := NewVerifier(context.Background(), VerifierConfig{Issuers: []TrustedIssuer{{Issuer: issuerA, JWKSURL: srvA.jwksURL()}, {Issuer: issuerB, JWKSURL: srvB.jwksURL()}}})
+	v, err := NewVerifier(context.Background(), VerifierConfig{Issuers: []TrustedIssuer{{Issuer: issuerA, JWKSURL: srvA.jwksURL()}, {Issuer: issuerB, JWKSURL: srvB.jwksURL()}}})
 	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), `issuer "https://b.example"`) {
 		t.Errorf("got %v, want ErrInvalidConfig naming issuer B", err)
+	}
+	if v != nil {
+		// It used to come back half built, its keys never refreshed.
+		t.Errorf("NewVerifier returned a Verifier with its error; want nil, as on every other failure")
 	}
 }
 

@@ -249,7 +249,10 @@ func NewVerifier(ctx context.Context, cfg VerifierConfig) (*Verifier, error) {
 		v.refreshTTL = 0
 	}
 	if len(cfg.Issuers) > 0 {
-		return v, v.trustIssuers(ctx, &cfg)
+		if err := v.trustIssuers(ctx, &cfg); err != nil {
+			return nil, err
+		}
+		return v, nil
 	}
 	if cfg.JWKSURL == "" {
 		return v, nil
@@ -289,10 +292,7 @@ func newRemoteKeys(cfg *VerifierConfig, jwksURL string, issuer *issuerKeys) (*re
 	if client == nil {
 		client = &http.Client{}
 	}
-	shown := jwksURL
-	if _, ok := u.User.Password(); ok {
-		shown = u.Redacted() // errors and events are logged; a password is not for logs
-	}
+	shown := shownURL(u)
 	return &remoteKeys{
 		url:          jwksURL,
 		shown:        shown,
@@ -337,6 +337,19 @@ func startError(err error) error {
 		return withDetail(ErrInvalidKey, err.Error())
 	}
 	return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+}
+
+// shownURL is u as errors and events name it: they are logged, and a
+// password or a query string (where API keys travel) is not for logs.
+func shownURL(u *url.URL) string {
+	s := *u
+	if _, ok := s.User.Password(); ok {
+		s.User = url.UserPassword(s.User.Username(), "xxxxx")
+	}
+	if s.RawQuery != "" {
+		s.RawQuery = "…"
+	}
+	return s.String()
 }
 
 // checkJWKSURL refuses a key set that could be swapped on the way.
