@@ -347,6 +347,13 @@ func MarshalKey(key any) ([]byte, error) {
 // PS512, HS384, HS512), a jwk.Key carrying alg. An RSA key in PEM says
 // nothing of its algorithm, so the file of an "RS256" key serves "PS256"
 // as well.
+//
+// On Unix, an existing file must belong to this process's user and be
+// neither writable by others nor readable by every user (0600 or 0640,
+// say): a key file another user planted before the first start, or one
+// anyone may replace, would let them choose the signing key. A key the
+// deployment provides, such as a mounted secret owned by root, is read
+// with LoadKey, which does not check.
 func LoadOrCreateKey(path, alg string) (any, error) {
 	if err := checkAlgName(alg, "LoadOrCreateKey's algorithm"); err != nil {
 		return nil, err
@@ -356,6 +363,9 @@ func LoadOrCreateKey(path, alg string) (any, error) {
 		k, err = createKey(path, alg)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := checkKeyFile(path); err != nil {
 		return nil, err
 	}
 	return keyForAlg(k, alg, path)

@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"math/big"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -579,8 +580,11 @@ func TestLoadOrCreateKeyFileSystemErrors(t *testing.T) {
 		t.Errorf("LoadOrCreateKey under a file: %v; want a file-system error naming %s", err, path)
 	}
 
-	if os.Geteuid() == 0 {
-		t.Skip("root reads and writes any directory")
+	if os.Geteuid() == 0 && os.Getenv(asNobodyEnv) == "" {
+		// Root reads and writes any directory, and CI runs as root: run
+		// the permission cases again as an unprivileged user.
+		runAsNobody(t, "TestLoadOrCreateKeyFileSystemErrors")
+		return
 	}
 	for _, tt := range []struct {
 		name string
@@ -596,6 +600,104 @@ func TestLoadOrCreateKeyFileSystemErrors(t *testing.T) {
 			_, err := LoadOrCreateKey(path, "EdDSA")
 			if !errors.Is(err, fs.ErrPermission) || errors.Is(err, ErrInvalidKey) || !strings.Contains(err.Error(), locked) {
 				t.Errorf("LoadOrCreateKey = %v; want fs.ErrPermission naming %s", err, locked)
+			}
+		})
+	}
+}
+
+// asNobodyEnv marks a test binary that runAsNobody started.
+const asNobodyEnv = "FRESHTOKEN_TEST_AS_NOBODY"
+
+// runAsNobody runs the test named test again in a copy of this test
+// binary, as the unprivileged user nobody (util-linux's setpriv, which
+// every Debian system has), and fails unless it passes there.
+func runAsNobody(t *testing.T, test string) {
+	t.Helper()
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Fatalf("running as root, the permission cases need setpriv to drop to an unprivileged user: %v", err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A directory nobody may use: the copied binary, and its temporary files.
+	dir, err := os.MkdirTemp("", "freshtoken-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "freshtoken.test")
+	data, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups",
+		bin, "-test.run=^"+test+"$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), asNobodyEnv+"=1", "TMPDIR="+dir, "HOME="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+test) {
+		t.Fatalf("%s as nobody: %v\n%s", test, err, out)
+	}
+}
+
+// LoadOrCreateKey trusts only a key file its own user wrote and nobody
+// else may change or read: found in review, a key planted with mode 0644
+// by another user, in a directory others can write to, was used to sign.
+func TestLoadOrCreateKeyRefusesUntrustedFiles(t *testing.T) {
+	planted, err := GenerateKey("EdDSA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := MarshalKey(planted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, reason string
+		mode         os.FileMode
+		owner        int // -1: this process's user
+		want         string
+	}{
+		{"0600", "what LoadOrCreateKey writes", 0o600, -1, ""},
+		{"0640", "a group may read it, as deployments often need", 0o640, -1, ""},
+		{"world-readable", "the private key is no longer private", 0o644, -1, "readable by every user"},
+		{"group-writable", "the group could choose the signing key", 0o660, -1, "writable by group or others"},
+		{"world-writable", "anyone could", 0o666, -1, "writable by group or others"},
+		{"another user's", "planted before the first start", 0o600, 65534, "is owned by uid 65534"},
+	}
+	for _, tc := range cases {
+		if tc.owner >= 0 && os.Geteuid() != 0 {
+			continue // only root can give a file to another user; CI runs as root
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "key.pem")
+			if err := os.WriteFile(path, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(path, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			if tc.owner >= 0 {
+				if err := os.Chown(path, tc.owner, tc.owner); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := LoadOrCreateKey(path, "EdDSA")
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("LoadOrCreateKey: %v; want the key (%s)", err, tc.reason)
+			case tc.want != "" && (!errors.Is(err, ErrInvalidKey) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), path)):
+				t.Errorf("LoadOrCreateKey: %v; want ErrInvalidKey naming %s and saying %q (%s)", err, path, tc.want, tc.reason)
+			}
+			if _, err := LoadKey(path); err != nil {
+				t.Errorf("LoadKey checks no ownership or mode, but: %v", err)
 			}
 		})
 	}

@@ -250,10 +250,10 @@ func TestClaimsLoaderInvalidClaims(t *testing.T) {
 	}
 	for _, f := range loaderFormats {
 		for _, c := range cases {
+			if c.claim == `"user_id"` && f.name != "flask" {
+				continue // only Flask renames the identity claim
+			}
 			t.Run(f.name+"/"+c.name, func(t *testing.T) {
-				if c.claim == `"user_id"` && f.name != "flask" {
-					t.Skip("only Flask renames the identity claim")
-				}
 				db := newUserDB()
 				m, advance := f.make(t, func(cfg *freshtoken.Config) {
 					cfg.ClaimsLoader = db.load
