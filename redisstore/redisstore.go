@@ -74,6 +74,8 @@ func New(client redis.UniversalClient, prefix string, opts ...Options) (*Store, 
 //	<prefix>s:{<session>}:<token>  spent refresh token: "<spent µs> <end µs>"
 //	<prefix>u:{<subject>}          the subject's sessions (sessions.go): a hash,
 //	                               session ID → "<login ns> <end µs> <last refresh µs> <labels JSON>"
+//	<prefix>e:{<subject>}          its index by end: session IDs scored by end (µs)
+//	<prefix>l:{<subject>}          its index by login: "<login stamp> <session ID>", lexical
 
 var escaper = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D")
 
@@ -133,32 +135,36 @@ func (s *Store) Revoke(ctx context.Context, now time.Time, id string, until time
 }
 
 // cutoffScript keeps the later cutoff and the later end, and removes the
-// subject's sessions that began before the cutoff.
-// KEYS[1]: the cutoff key, KEYS[2]: the subject's sessions.
+// subject's sessions that began before the cutoff, found in the logins
+// index (sessions.go): the work grows with the sessions removed, not with
+// those kept.
+// KEYS: the subject's sessions (see sessionLua), then KEYS[4]: the cutoff.
 // ARGV: cutoff (ns), end (µs), time to live (ms).
 // Numbers stay strings: Lua would print large ones in exponent notation,
 // and its numbers, being doubles, cannot tell nanoseconds apart today, so
 // cutoffs are compared as decimal strings (no sign, no leading zeros:
 // the longer is larger, and at equal length the text decides).
-var cutoffScript = redis.NewScript(`
+var cutoffScript = redis.NewScript(sessionLua + `
 local at, till, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local cur = redis.call('GET', KEYS[1])
+local cur = redis.call('GET', KEYS[4])
 if cur then
 	local sp = string.find(cur, ' ', 1, true)
 	local curAt, curTill = string.sub(cur, 1, sp - 1), string.sub(cur, sp + 1)
 	if #curAt > #at or (#curAt == #at and curAt > at) then at = curAt end
 	if tonumber(curTill) > tonumber(till) then
 		till = curTill
-		local left = redis.call('PTTL', KEYS[1])
+		local left = redis.call('PTTL', KEYS[4])
 		if left > ttl then ttl = left end
 	end
 end
-redis.call('SET', KEYS[1], at .. ' ' .. till, 'PX', ttl)
-local all = redis.call('HGETALL', KEYS[2])
-for i = 1, #all, 2 do
-	local login = string.sub(all[i + 1], 1, string.find(all[i + 1], ' ', 1, true) - 1)
-	if #login < #at or (#login == #at and login < at) then redis.call('HDEL', KEYS[2], all[i]) end
+redis.call('SET', KEYS[4], at .. ' ' .. till, 'PX', ttl)
+local bound = '(' .. stamp(at)
+for _, m in ipairs(redis.call('ZRANGEBYLEX', L, '-', bound)) do
+	local id = string.sub(m, string.find(m, ' ', 1, true) + 1)
+	redis.call('HDEL', H, id)
+	redis.call('ZREM', E, id)
 end
+redis.call('ZREMRANGEBYLEX', L, '-', bound)
 return 1
 `)
 
@@ -171,7 +177,7 @@ func (s *Store) RevokeBefore(ctx context.Context, now time.Time, subject string,
 	if ms == 0 {
 		return nil
 	}
-	keys := []string{s.cutoffKey(subject), s.sessionsKey(subject)}
+	keys := append(s.sessionKeys(subject), s.cutoffKey(subject))
 	err := cutoffScript.Run(ctx, s.client, keys, nanos(now), micros(until), ms).Err()
 	s.wrote("", subject)
 	if err != nil {

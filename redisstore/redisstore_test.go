@@ -322,6 +322,8 @@ func TestKeysExpireWithTokens(t *testing.T) {
 		// The registry of live sessions: alice's was emptied by the
 		// logouts; bob's lasts as long as his session's refresh token.
 		"expiry:u:{bob}": bob.RefreshExpiresAt.Sub(clk.Now()),
+		"expiry:e:{bob}": bob.RefreshExpiresAt.Sub(clk.Now()),
+		"expiry:l:{bob}": bob.RefreshExpiresAt.Sub(clk.Now()),
 	}
 	keys, err := c.Keys(ctx, "*").Result()
 	if err != nil {

@@ -86,3 +86,53 @@ func BenchmarkSessions(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAddSession measures a login's AddSession for a subject that
+// already has 1,000, 10,000 or 50,000 live sessions: without a cap, and
+// with a cap at that number, where each login evicts the oldest and
+// removes it, as the Manager does. The cost should not grow with the
+// number: a login's work in Redis is O(log n).
+func BenchmarkAddSession(b *testing.B) {
+	srv := redistest.Start(b)
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	b.Cleanup(func() { _ = c.Close() })
+	ctx := context.Background()
+	store, err := redisstore.New(c, "bench-add:")
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	session := func(i int) freshtoken.Session {
+		login := now.Add(time.Duration(i) * time.Microsecond)
+		return freshtoken.Session{ID: fmt.Sprint("s", i), LoginAt: login, EndsAt: login.Add(freshtoken.DefaultRefreshTTL)}
+	}
+	for _, n := range []int{1000, 10_000, 50_000} {
+		for _, limit := range []int{0, n} {
+			name := fmt.Sprintf("sessions=%d", n)
+			if limit > 0 {
+				name += "/cap"
+			}
+			b.Run(name, func(b *testing.B) {
+				sub := name
+				for i := range n {
+					if _, _, err := store.AddSession(ctx, now, sub, session(i), 0, false); err != nil {
+						b.Fatal(err)
+					}
+				}
+				i := n
+				for b.Loop() {
+					_, evict, err := store.AddSession(ctx, now, sub, session(i), limit, false)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if len(evict) > 0 {
+						if err := store.RemoveSessions(ctx, now, sub, []string{evict[0].ID}); err != nil {
+							b.Fatal(err)
+						}
+					}
+					i++
+				}
+			})
+		}
+	}
+}
