@@ -238,26 +238,8 @@ func (t *tracker) run(n *node) {
 // session runs one tracking connection: the handshake, then heartbeats
 // until the connection fails or the node stops.
 func (t *tracker) session(n *node) error {
-	ctx, cancel := context.WithTimeout(context.Background(), dialTimeout(n.opt))
-	conn, err := t.dial(ctx, n.opt)
-	cancel()
+	conn, rd, err := t.connect(n)
 	if err != nil {
-		return err
-	}
-	n.mu.Lock()
-	select {
-	case <-n.stop:
-		n.mu.Unlock()
-		_ = conn.Close()
-		return errors.New("stopped")
-	default:
-	}
-	n.conn = conn
-	n.mu.Unlock()
-	defer conn.Close()
-
-	rd := bufio.NewReader(conn)
-	if err := t.handshake(ctx, conn, rd, n.opt); err != nil {
 		return err
 	}
 	// Tracking is on: from here every write is announced on conn. What the
@@ -267,13 +249,47 @@ func (t *tracker) session(n *node) error {
 	sent := make(chan int64, 64) // heartbeats' send times, in order
 	readErr := make(chan error, 1)
 	go func() { readErr <- t.read(n, rd, sent) }()
-	defer func() {
-		_ = conn.Close()
-		if readErr != nil {
-			<-readErr // the reader has stopped: no heartbeat counts after this
-		}
-	}()
+	readDone, err := t.heartbeats(n, conn, sent, readErr)
+	_ = conn.Close()
+	if !readDone {
+		<-readErr // the reader has stopped: no heartbeat counts after this
+	}
+	return err
+}
 
+// connect dials n and turns tracking on; the connection is n's current
+// one from then on, which stopping the node closes. The dial and the
+// handshake share one deadline, and the credentials provider sees it.
+func (t *tracker) connect(n *node) (net.Conn, *bufio.Reader, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), dialTimeout(n.opt))
+	defer cancel()
+	conn, err := t.dial(ctx, n.opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	n.mu.Lock()
+	select {
+	case <-n.stop:
+		n.mu.Unlock()
+		_ = conn.Close()
+		return nil, nil, errors.New("stopped")
+	default:
+	}
+	n.conn = conn
+	n.mu.Unlock()
+	rd := bufio.NewReader(conn)
+	if err := t.handshake(ctx, conn, rd, n.opt); err != nil {
+		_ = conn.Close()
+		return nil, nil, err
+	}
+	return conn, rd, nil
+}
+
+// heartbeats sends a heartbeat on conn every interval, each send time
+// also to sent for the reader, until the node stops, the reader fails
+// (readDone: its error is the one returned) or a heartbeat goes
+// unanswered for too long.
+func (t *tracker) heartbeats(n *node, conn net.Conn, sent chan<- int64, readErr <-chan error) (readDone bool, err error) {
 	tick := time.NewTicker(t.interval)
 	defer tick.Stop()
 	var pending []int64 // also in sent; kept here to see the oldest
@@ -281,10 +297,9 @@ func (t *tracker) session(n *node) error {
 	for {
 		select {
 		case <-n.stop:
-			return errors.New("stopped")
+			return false, errors.New("stopped")
 		case err := <-readErr:
-			readErr = nil
-			return err
+			return true, err
 		case <-tick.C:
 		}
 		now := t.since()
@@ -294,7 +309,7 @@ func (t *tracker) session(n *node) error {
 			pending = pending[1:]
 		}
 		if len(pending) > 0 && time.Duration(now-pending[0]) > stallLimit(t.fence) {
-			return errors.New("heartbeat unanswered")
+			return false, errors.New("heartbeat unanswered")
 		}
 		if len(sent) == cap(sent) {
 			continue // the reader is behind; the fence will say so
@@ -303,7 +318,7 @@ func (t *tracker) session(n *node) error {
 		pending = append(pending, now)
 		_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
 		if _, err := conn.Write(heartbeat); err != nil {
-			return err
+			return false, err
 		}
 	}
 }

@@ -160,3 +160,31 @@ func TestLocalViewAuth(t *testing.T) {
 		return nil
 	})
 }
+
+// A credentials provider that honours its context is given a live one:
+// the tracking connection's handshake used to run on the dial's context
+// after it was cancelled, so such a provider failed and the view never
+// opened (every lookup stayed a round trip).
+func TestLocalViewCredentialsProviderContext(t *testing.T) {
+	srv := startServer(t)
+	if _, err := redistest.Do(srv.Addr(), "CONFIG", "SET", "requirepass", "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	provider := func(ctx context.Context) (string, string, error) {
+		if err := ctx.Err(); err != nil {
+			return "", "", err
+		}
+		return "", "s3cret", nil
+	}
+	view := newViewStore(t, srv.client(redis.Options{CredentialsProviderContext: provider}), redisstore.Options{})
+	ctx, now := context.Background(), time.Now()
+	eventually(t, "the view answering from memory", func() error {
+		if _, _, err := view.Lookup(ctx, now, "alice", "tok", "tok"); err != nil {
+			return err
+		}
+		if view.ViewStats().Hits == 0 {
+			return errors.New("no hit yet")
+		}
+		return nil
+	})
+}
