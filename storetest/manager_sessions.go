@@ -64,74 +64,97 @@ func listedIDs(list []freshtoken.Session) []string {
 
 func testManagerSessions(t *testing.T, st freshtoken.Store) {
 	sessionStore(t, st)
-	ctx := context.Background()
-	clk := testclock.New(base)
-	m := newSessionManager(t, st, clk.Now, nil)
-	n := ids(2)
-	sub, other := n[0], n[1]
+	sc := loginThrice(t, st)
+	sc.endByID(t)
+	sc.endTheRest(t)
+}
 
+// sessionScene is three logins of sub (the first refreshed with
+// rotation) and one of other, on one Manager.
+type sessionScene struct {
+	m          *freshtoken.Manager
+	clk        *testclock.Clock
+	sub, other string
+	pairs      []*freshtoken.Pair
+	claims     []*freshtoken.Claims
+	rotated    *freshtoken.Pair // the first session's, refreshed
+}
+
+// loginThrice sets the scene and checks how Sessions lists it: the newest
+// first, with labels, refresh times, and the caller's marked.
+func loginThrice(t *testing.T, st freshtoken.Store) *sessionScene {
+	clk := testclock.New(base)
+	n := ids(2)
+	sc := &sessionScene{m: newSessionManager(t, st, clk.Now, nil), clk: clk, sub: n[0], other: n[1]}
 	var logins []time.Time
-	var pairs []*freshtoken.Pair
-	var claims []*freshtoken.Claims
 	labels := []map[string]string{{"device": "laptop", "ip": "192.0.2.1"}, {"device": "phone"}, nil}
 	for _, l := range labels {
 		clk.Advance(time.Second + 7*time.Nanosecond)
 		logins = append(logins, clk.Now())
-		p, c := mustIssue(t, m, sub, freshtoken.WithSessionLabels(l))
-		pairs, claims = append(pairs, p), append(claims, c)
+		p, c := mustIssue(t, sc.m, sc.sub, freshtoken.WithSessionLabels(l))
+		sc.pairs, sc.claims = append(sc.pairs, p), append(sc.claims, c)
 	}
-	bob, _ := mustIssue(t, m, other)
+	mustIssue(t, sc.m, sc.other)
 
 	clk.Advance(time.Minute)
 	refreshedAt := clk.Now()
-	rotated, err := m.Refresh(ctx, pairs[0].Refresh)
-	if err != nil {
+	var err error
+	if sc.rotated, err = sc.m.Refresh(context.Background(), sc.pairs[0].Refresh); err != nil {
 		t.Fatalf("Refresh: %v", err)
 	}
 	want := make([]freshtoken.Session, 3)
 	for i := range want {
 		want[2-i] = freshtoken.Session{
-			ID: claims[i].SessionID, LoginAt: logins[i], EndsAt: pairs[i].RefreshExpiresAt, Labels: labels[i], Current: i == 1,
+			ID: sc.claims[i].SessionID, LoginAt: logins[i], EndsAt: sc.pairs[i].RefreshExpiresAt, Labels: labels[i], Current: i == 1,
 		}
 	}
 	want[2].LastRefreshAt = refreshedAt.Truncate(time.Microsecond)
-	got := listed(t, m, sub, claims[1])
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, listed(t, sc.m, sc.sub, sc.claims[1])); diff != "" {
 		t.Errorf("Sessions: the newest first, the caller's marked (-want +got):\n%s", diff)
 	}
+	return sc
+}
 
-	if err := m.EndSessionByID(ctx, other, claims[0].SessionID); !errors.Is(err, freshtoken.ErrNoSession) {
+// endByID ends the first session by its ID: only its own subject can.
+func (sc *sessionScene) endByID(t *testing.T) {
+	ctx, m := context.Background(), sc.m
+	if err := m.EndSessionByID(ctx, sc.other, sc.claims[0].SessionID); !errors.Is(err, freshtoken.ErrNoSession) {
 		t.Errorf("EndSessionByID with another subject's session: got %v, want ErrNoSession", err)
 	}
-	if _, err := m.RequireRefresh(ctx, rotated.Refresh); err != nil {
+	if _, err := m.RequireRefresh(ctx, sc.rotated.Refresh); err != nil {
 		t.Errorf("a session another subject tried to end: %v", err)
 	}
-	if err := m.EndSessionByID(ctx, sub, claims[0].SessionID); err != nil {
+	if err := m.EndSessionByID(ctx, sc.sub, sc.claims[0].SessionID); err != nil {
 		t.Fatalf("EndSessionByID: %v", err)
 	}
-	if _, err := m.Refresh(ctx, rotated.Refresh); !errors.Is(err, freshtoken.ErrRevoked) {
+	if _, err := m.Refresh(ctx, sc.rotated.Refresh); !errors.Is(err, freshtoken.ErrRevoked) {
 		t.Errorf("Refresh in a session ended by ID: got %v, want ErrRevoked", err)
 	}
-	if err := m.EndSessionByID(ctx, sub, claims[0].SessionID); !errors.Is(err, freshtoken.ErrNoSession) {
+	if err := m.EndSessionByID(ctx, sc.sub, sc.claims[0].SessionID); !errors.Is(err, freshtoken.ErrNoSession) {
 		t.Errorf("EndSessionByID of an ended session: got %v, want ErrNoSession", err)
 	}
-	checkOrder(t, "after EndSessionByID", listed(t, m, sub, nil), claims[2].SessionID, claims[1].SessionID)
+	checkOrder(t, "after EndSessionByID", listed(t, m, sc.sub, nil), sc.claims[2].SessionID, sc.claims[1].SessionID)
+}
 
-	if err := m.EndOtherSessions(ctx, claims[1]); err != nil {
+// endTheRest ends the other sessions, then the caller's, then everything
+// before a LogoutEverywhere, checking the list after each.
+func (sc *sessionScene) endTheRest(t *testing.T) {
+	ctx, m, sub := context.Background(), sc.m, sc.sub
+	if err := m.EndOtherSessions(ctx, sc.claims[1]); err != nil {
 		t.Fatalf("EndOtherSessions: %v", err)
 	}
-	if _, err := m.RequireAccess(ctx, pairs[2].Access); !errors.Is(err, freshtoken.ErrRevoked) {
+	if _, err := m.RequireAccess(ctx, sc.pairs[2].Access); !errors.Is(err, freshtoken.ErrRevoked) {
 		t.Errorf("another session after EndOtherSessions: got %v, want ErrRevoked", err)
 	}
-	checkOrder(t, "after EndOtherSessions", listed(t, m, sub, nil), claims[1].SessionID)
+	checkOrder(t, "after EndOtherSessions", listed(t, m, sub, nil), sc.claims[1].SessionID)
 
-	if err := m.Logout(ctx, pairs[1].Refresh); err != nil {
+	if err := m.Logout(ctx, sc.pairs[1].Refresh); err != nil {
 		t.Fatalf("Logout: %v", err)
 	}
 	checkOrder(t, "after Logout", listed(t, m, sub, nil))
 
 	p, _ := mustIssue(t, m, sub)
-	clk.Advance(time.Nanosecond)
+	sc.clk.Advance(time.Nanosecond)
 	if err := m.LogoutEverywhere(ctx, sub); err != nil {
 		t.Fatalf("LogoutEverywhere: %v", err)
 	}
@@ -141,8 +164,8 @@ func testManagerSessions(t *testing.T, st freshtoken.Store) {
 	checkOrder(t, "after LogoutEverywhere", listed(t, m, sub, nil))
 	_, again := mustIssue(t, m, sub)
 	checkOrder(t, "a login at the instant of LogoutEverywhere", listed(t, m, sub, nil), again.SessionID)
-	if got := listed(t, m, other, nil); len(got) != 1 {
-		t.Errorf("another subject's sessions: got %d, want 1 (%v)", len(got), bob != nil)
+	if got := listed(t, m, sc.other, nil); len(got) != 1 {
+		t.Errorf("another subject's sessions: got %d, want 1", len(got))
 	}
 }
 
