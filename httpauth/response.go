@@ -82,51 +82,68 @@ const retryAfter = 5 * time.Second
 func ResponseFor(realm string, err error) ErrorResponse {
 	switch {
 	case errors.Is(err, ErrNoToken):
-		desc := "No token was sent"
-		var se *schemeError
-		if errors.As(err, &se) {
-			desc = "The Authorization header does not use the Bearer scheme"
-		}
-		return ErrorResponse{
-			Status:      http.StatusUnauthorized,
-			Challenge:   challenge(realm, "", "", ""),
-			Code:        "missing_token",
-			Description: desc,
-		}
+		return missingToken(realm, err)
 	case errors.Is(err, freshtoken.ErrNotFresh):
 		return stepUp(realm, err)
-	case errors.Is(err, ErrCSRF):
-		return ErrorResponse{
-			Status:      http.StatusForbidden,
-			Code:        "csrf_failed",
-			Description: "The CSRF header is missing or does not match the token",
-		}
-	case errors.Is(err, freshtoken.ErrStoreUnavailable), errors.Is(err, freshtoken.ErrKeysUnavailable):
-		return ErrorResponse{
-			Status:      http.StatusServiceUnavailable,
-			Code:        "temporarily_unavailable",
-			Description: "The token cannot be checked right now; try again later",
-			RetryAfter:  retryAfter,
-		}
-	case errors.Is(err, freshtoken.ErrNoSession):
-		return ErrorResponse{
-			Status:      http.StatusNotFound,
-			Code:        "not_found",
-			Description: "There is no live session with that ID",
-		}
-	case errors.Is(err, freshtoken.ErrTooManySessions):
-		return ErrorResponse{
-			Status:      http.StatusForbidden,
-			Code:        "too_many_sessions",
-			Description: "The account has as many sessions as it may; end one first",
-		}
-	case errors.Is(err, freshtoken.ErrInvalidConfig), errors.Is(err, freshtoken.ErrInvalidKey):
-		return ErrorResponse{
-			Status:      http.StatusInternalServerError,
-			Code:        "server_error",
-			Description: "The server is misconfigured",
+	}
+	for _, a := range plainAnswers {
+		for _, e := range a.errs {
+			if errors.Is(err, e) {
+				return a.resp
+			}
 		}
 	}
+	return invalidToken(realm, err)
+}
+
+// plainAnswers are ResponseFor's answers without a challenge, in the
+// order they apply: the token is fine or not the point, so logging in
+// again would not help.
+var plainAnswers = []struct {
+	errs []error
+	resp ErrorResponse
+}{
+	{[]error{ErrCSRF}, ErrorResponse{
+		Status: http.StatusForbidden, Code: "csrf_failed",
+		Description: "The CSRF header is missing or does not match the token",
+	}},
+	{[]error{freshtoken.ErrStoreUnavailable, freshtoken.ErrKeysUnavailable}, ErrorResponse{
+		Status: http.StatusServiceUnavailable, Code: "temporarily_unavailable",
+		Description: "The token cannot be checked right now; try again later", RetryAfter: retryAfter,
+	}},
+	{[]error{freshtoken.ErrNoSession}, ErrorResponse{
+		Status: http.StatusNotFound, Code: "not_found",
+		Description: "There is no live session with that ID",
+	}},
+	{[]error{freshtoken.ErrTooManySessions}, ErrorResponse{
+		Status: http.StatusForbidden, Code: "too_many_sessions",
+		Description: "The account has as many sessions as it may; end one first",
+	}},
+	{[]error{freshtoken.ErrInvalidConfig, freshtoken.ErrInvalidKey}, ErrorResponse{
+		Status: http.StatusInternalServerError, Code: "server_error",
+		Description: "The server is misconfigured",
+	}},
+}
+
+// missingToken is the RFC 6750 answer to a request without a bearer
+// token: a challenge with no error code.
+func missingToken(realm string, err error) ErrorResponse {
+	desc := "No token was sent"
+	var se *schemeError
+	if errors.As(err, &se) {
+		desc = "The Authorization header does not use the Bearer scheme"
+	}
+	return ErrorResponse{
+		Status:      http.StatusUnauthorized,
+		Challenge:   challenge(realm, "", "", ""),
+		Code:        "missing_token",
+		Description: desc,
+	}
+}
+
+// invalidToken is the RFC 6750 answer to a token that fails, with a
+// description per sentinel.
+func invalidToken(realm string, err error) ErrorResponse {
 	desc := "The token is invalid"
 	for _, d := range invalidTokenDescriptions {
 		if errors.Is(err, d.err) {
