@@ -122,10 +122,31 @@ type server struct {
 // New returns the API's handler, ready to serve without listening on any
 // port.
 func New(cfg Config) (http.Handler, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	s, err := newServer(cfg)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", s.login)
+	mux.Handle("POST /refresh", s.mw.RequireRefresh(http.HandlerFunc(s.refresh)))
+	mux.Handle("GET /profile", s.mw.RequireAccess(http.HandlerFunc(s.profile)))
+	mux.Handle("POST /change-email", s.mw.RequireFresh(http.HandlerFunc(s.changeEmail)))
+	mux.Handle("POST /logout", s.mw.RequireRefresh(http.HandlerFunc(s.logout)))
+	mux.Handle("GET /.well-known/jwks.json", s.tokens.JWKSHandler())
+	s.routeBrowser(mux)
+	s.routeSessions(mux)
+	return mux, nil
+}
+
+// setDefaults fills the zero fields of cfg.
+func (cfg *Config) setDefaults() error {
 	if cfg.Key == nil {
 		_, key, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		cfg.Key = key
 	}
@@ -135,6 +156,11 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	return nil
+}
+
+// newServer sets up the Manager, both middlewares and the demo account.
+func newServer(cfg Config) (*server, error) {
 	tokens, err := freshtoken.New(freshtoken.Config{
 		Key:        cfg.Key,
 		Now:        cfg.Now,
@@ -171,17 +197,7 @@ func New(cfg Config) (http.Handler, error) {
 	if s.pwHash, err = pbkdf2.Key(sha256.New, cfg.Password, s.salt, s.iterations, 32); err != nil {
 		return nil, err
 	}
-
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /login", s.login)
-	mux.Handle("POST /refresh", mw.RequireRefresh(http.HandlerFunc(s.refresh)))
-	mux.Handle("GET /profile", mw.RequireAccess(http.HandlerFunc(s.profile)))
-	mux.Handle("POST /change-email", mw.RequireFresh(http.HandlerFunc(s.changeEmail)))
-	mux.Handle("POST /logout", mw.RequireRefresh(http.HandlerFunc(s.logout)))
-	mux.Handle("GET /.well-known/jwks.json", tokens.JWKSHandler())
-	s.routeBrowser(mux)
-	s.routeSessions(mux)
-	return mux, nil
+	return s, nil
 }
 
 // checkPassword compares in constant time: the PBKDF2 hash is computed even
