@@ -17,14 +17,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/freshtoken/freshtoken/internal/testhttp"
 
 	"github.com/freshtoken/freshtoken/internal/testclock"
 	"github.com/google/go-cmp/cmp"
@@ -362,33 +362,10 @@ func (f *forge) valid() string { return f.access(f.accessClaims()) }
 
 // HTTP.
 
-// answer is what a test checks of an HTTP response.
-type answer struct {
-	Status    int
-	Challenge string // WWW-Authenticate
-	Body      string
-}
+// answer, send and bearer are the shared HTTP test helpers.
+type answer = testhttp.Answer
 
-// send makes one request and reads the answer.
-func send(t *testing.T, c *http.Client, method, url string, header http.Header) answer {
-	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, values := range header {
-		req.Header[name] = values
-	}
-	res, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return answer{Status: res.StatusCode, Challenge: res.Header.Get("WWW-Authenticate"), Body: string(body)}
-}
-
-func bearer(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
+var (
+	send   = testhttp.Send
+	bearer = testhttp.Bearer
+)

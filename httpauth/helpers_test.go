@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/freshtoken/freshtoken/internal/testhttp"
 
 	"github.com/freshtoken/freshtoken"
 	"github.com/freshtoken/freshtoken/internal/testclock"
@@ -70,42 +71,19 @@ func mustIssue(t testing.TB, m *freshtoken.Manager, subject string, opts ...fres
 	return p
 }
 
-// answer is what a test checks of an HTTP response.
-type answer struct {
-	Status    int
-	Challenge string // WWW-Authenticate
-	Body      string
-}
-
 // errorBody is the JSON body of a refused request, as Body.
 func errorBody(code, desc string) string {
 	b, _ := json.Marshal(ErrorResponse{Code: code, Description: desc})
 	return string(b) + "\n"
 }
 
-// send makes one request and reads the answer.
-func send(t *testing.T, c *http.Client, method, url string, header http.Header) answer {
-	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, values := range header {
-		req.Header[name] = values
-	}
-	res, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return answer{Status: res.StatusCode, Challenge: res.Header.Get("WWW-Authenticate"), Body: string(body)}
-}
+// answer, send and bearer are the shared HTTP test helpers.
+type answer = testhttp.Answer
 
-func bearer(tok string) http.Header { return http.Header{"Authorization": {"Bearer " + tok}} }
+var (
+	send   = testhttp.Send
+	bearer = testhttp.Bearer
+)
 
 // whoami answers with the claims the middleware put in the context.
 var whoami = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
